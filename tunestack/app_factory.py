@@ -1,0 +1,45 @@
+"""Builds the CDK app: every team's stacks, and the compliance gate that runs on each synth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.foundation_stack import FoundationStack
+from tunestack.config import (
+    ALLOW_DESTROY_CONTEXT_KEY,
+    TEAMS_CONTEXT_KEY,
+    TeamConfig,
+    allow_destroy,
+    load_teams,
+)
+
+
+@dataclass(frozen=True)
+class TeamStacks:
+    team: TeamConfig
+    foundation: FoundationStack
+
+
+def build_app(app: cdk.App) -> list[TeamStacks]:
+    """Add every team of the app's ``teams`` context to ``app``; raise TeamConfigError if invalid.
+
+    cdk-nag's AwsSolutions pack is registered as a validation plugin: ``app.synth()`` (and so
+    ``cdk synth``) fails on any finding that is neither fixed nor acknowledged.
+    """
+    teams = load_teams(app.node.try_get_context(TEAMS_CONTEXT_KEY))
+    destroy = allow_destroy(app.node.try_get_context(ALLOW_DESTROY_CONTEXT_KEY))
+    built = []
+    for team in teams:
+        env = (
+            cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
+        )
+        foundation = FoundationStack(
+            app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env
+        )
+        cdk.Tags.of(foundation).add("tunestack:team", team.name)
+        built.append(TeamStacks(team=team, foundation=foundation))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return built

@@ -1,0 +1,332 @@
+"""Team configuration: the ``teams`` list in ``cdk.json`` context, typed and validated.
+
+Every problem found is collected and reported at once, each naming the team and the field, so a
+platform engineer fixes a bad ``cdk.json`` in one pass instead of one ``cdk synth`` per mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+TEAMS_CONTEXT_KEY = "teams"
+ALLOW_DESTROY_CONTEXT_KEY = "tunestack:allowDestroy"
+
+#: SageMaker's own ceiling for MaxRuntimeInSeconds of a training job: 28 days.
+SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
+
+_TEAM_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_AZ = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+
+_TEAM_KEYS = {
+    "name",
+    "account",
+    "region",
+    "allowedInstanceTypes",
+    "defaultInstanceTypes",
+    "limits",
+    "vpc",
+}
+_INSTANCE_KINDS = ("training", "hosting")
+_LIMIT_KEYS = (
+    "maxInstanceCount",
+    "maxRuntimeInSeconds",
+    "maxTrainingJobsPerTuningJob",
+    "maxParallelTrainingJobs",
+)
+_VPC_KEYS = {"vpcId", "subnetIds", "availabilityZones"}
+
+
+class TeamConfigError(ValueError):
+    """The ``teams`` context is invalid; ``problems`` holds one line per bad field."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            "invalid tunestack team configuration in cdk.json context:\n"
+            + "\n".join(f"  - {p}" for p in self.problems)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceTypes:
+    """Instance types a team may use, one list per kind of job."""
+
+    training: tuple[str, ...]
+    hosting: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefaultInstanceTypes:
+    """What an execution input that names no ``InstanceType`` gets."""
+
+    training: str
+    hosting: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamLimits:
+    """Ceilings a team's executions may not exceed (checked by the Lambdas and by IAM)."""
+
+    max_instance_count: int
+    max_runtime_in_seconds: int
+    max_training_jobs_per_tuning_job: int
+    max_parallel_training_jobs: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportedVpc:
+    """An existing VPC given by ids; no synth-time look-up is made.
+
+    Its subnets are used as private isolated subnets: they must reach S3 through a gateway
+    endpoint the network's owner manages.
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    availability_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamConfig:
+    """One team's platform.
+
+    ``account`` / ``region`` left out: the team's stacks are environment-agnostic and deploy to
+    whatever the CLI's credentials point at. ``vpc`` left out: a VPC is created for the team.
+    """
+
+    name: str
+    allowed_instance_types: InstanceTypes
+    default_instance_types: DefaultInstanceTypes
+    limits: TeamLimits
+    account: str | None = None
+    region: str | None = None
+    vpc: ImportedVpc | None = None
+
+    @property
+    def stack_prefix(self) -> str:
+        return f"tunestack-{self.name}"
+
+
+def load_teams(context_value: Any) -> list[TeamConfig]:
+    """Parse the ``teams`` context value; raise :class:`TeamConfigError` naming every bad field."""
+    problems: list[str] = []
+    if not isinstance(context_value, list) or not context_value:
+        raise TeamConfigError(
+            [f"'{TEAMS_CONTEXT_KEY}': must be a non-empty list of teams, got {context_value!r}"]
+        )
+    teams: list[TeamConfig] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(context_value):
+        label = _team_label(raw, index)
+        team = _parse_team(raw, label, problems)
+        if team is None:
+            continue
+        if team.name in seen:
+            problems.append(f"{label}: field 'name': duplicate team name {team.name!r}")
+        seen.add(team.name)
+        teams.append(team)
+    if problems:
+        raise TeamConfigError(problems)
+    return teams
+
+
+def _team_label(raw: Any, index: int) -> str:
+    if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+        return f"team {raw['name']!r} (teams[{index}])"
+    return f"team teams[{index}]"
+
+
+def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{label}: must be an object, got {type(raw).__name__}")
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - _TEAM_KEYS):
+        problems.append(f"{label}: field {key!r}: unknown field (allowed: {sorted(_TEAM_KEYS)})")
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not _TEAM_NAME.match(name):
+        problems.append(
+            f"{label}: field 'name': must be 2-12 lowercase letters or digits starting with a "
+            f"letter (it prefixes stack and SageMaker job names), got {name!r}"
+        )
+    account = _optional_pattern(raw, "account", _ACCOUNT, "a 12-digit AWS account id", label, problems)
+    region = _optional_pattern(raw, "region", _REGION, "an AWS region such as eu-west-1", label, problems)
+    allowed = _parse_allowed(raw.get("allowedInstanceTypes"), label, problems)
+    defaults = _parse_defaults(raw.get("defaultInstanceTypes"), allowed, label, problems)
+    limits = _parse_limits(raw.get("limits"), label, problems)
+    vpc = _parse_vpc(raw.get("vpc"), label, problems)
+
+    if len(problems) > before or allowed is None or defaults is None or limits is None:
+        return None
+    assert isinstance(name, str)
+    return TeamConfig(
+        name=name,
+        account=account,
+        region=region,
+        allowed_instance_types=allowed,
+        default_instance_types=defaults,
+        limits=limits,
+        vpc=vpc,
+    )
+
+
+def _optional_pattern(
+    raw: Mapping[str, Any],
+    key: str,
+    pattern: re.Pattern[str],
+    what: str,
+    label: str,
+    problems: list[str],
+) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        problems.append(f"{label}: field {key!r}: must be {what}, got {value!r}")
+        return None
+    return value
+
+
+def _parse_allowed(raw: Any, label: str, problems: list[str]) -> InstanceTypes | None:
+    where = f"{label}: field 'allowedInstanceTypes"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}': must be an object with 'training' and 'hosting' lists, got {raw!r}")
+        return None
+    for key in sorted(set(raw) - set(_INSTANCE_KINDS)):
+        problems.append(f"{where}.{key}': unknown field (allowed: training, hosting)")
+    lists: dict[str, tuple[str, ...]] = {}
+    for kind in _INSTANCE_KINDS:
+        value = raw.get(kind)
+        if not isinstance(value, list) or not value:
+            problems.append(
+                f"{where}.{kind}': must be a non-empty list of ml.* instance types, got {value!r}"
+            )
+            continue
+        bad = [v for v in value if not isinstance(v, str) or not _INSTANCE_TYPE.match(v)]
+        if bad:
+            problems.append(f"{where}.{kind}': not SageMaker instance types (ml.<family>.<size>): {bad!r}")
+            continue
+        if len(set(value)) != len(value):
+            problems.append(f"{where}.{kind}': lists an instance type twice: {value!r}")
+            continue
+        lists[kind] = tuple(value)
+    if len(lists) != len(_INSTANCE_KINDS):
+        return None
+    return InstanceTypes(training=lists["training"], hosting=lists["hosting"])
+
+
+def _parse_defaults(
+    raw: Any, allowed: InstanceTypes | None, label: str, problems: list[str]
+) -> DefaultInstanceTypes | None:
+    where = f"{label}: field 'defaultInstanceTypes"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}': must be an object with 'training' and 'hosting', got {raw!r}")
+        return None
+    for key in sorted(set(raw) - set(_INSTANCE_KINDS)):
+        problems.append(f"{where}.{key}': unknown field (allowed: training, hosting)")
+    values: dict[str, str] = {}
+    for kind in _INSTANCE_KINDS:
+        value = raw.get(kind)
+        if not isinstance(value, str):
+            problems.append(f"{where}.{kind}': must be an instance type, got {value!r}")
+            continue
+        if allowed is not None and value not in getattr(allowed, kind):
+            problems.append(
+                f"{where}.{kind}': {value!r} is not in allowedInstanceTypes.{kind} "
+                f"{list(getattr(allowed, kind))}"
+            )
+            continue
+        values[kind] = value
+    if len(values) != len(_INSTANCE_KINDS):
+        return None
+    return DefaultInstanceTypes(training=values["training"], hosting=values["hosting"])
+
+
+def _parse_limits(raw: Any, label: str, problems: list[str]) -> TeamLimits | None:
+    where = f"{label}: field 'limits"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}': must be an object with {list(_LIMIT_KEYS)}, got {raw!r}")
+        return None
+    for key in sorted(set(raw) - set(_LIMIT_KEYS)):
+        problems.append(f"{where}.{key}': unknown field (allowed: {list(_LIMIT_KEYS)})")
+    ceilings = {"maxRuntimeInSeconds": SAGEMAKER_MAX_RUNTIME_SECONDS}
+    values: dict[str, int] = {}
+    for key in _LIMIT_KEYS:
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{where}.{key}': must be a positive integer, got {value!r}")
+            continue
+        ceiling = ceilings.get(key)
+        if ceiling is not None and value > ceiling:
+            problems.append(f"{where}.{key}': {value} exceeds SageMaker's maximum of {ceiling}")
+            continue
+        values[key] = value
+    if len(values) != len(_LIMIT_KEYS):
+        return None
+    if values["maxParallelTrainingJobs"] > values["maxTrainingJobsPerTuningJob"]:
+        problems.append(
+            f"{where}.maxParallelTrainingJobs': {values['maxParallelTrainingJobs']} exceeds "
+            f"limits.maxTrainingJobsPerTuningJob ({values['maxTrainingJobsPerTuningJob']})"
+        )
+        return None
+    return TeamLimits(
+        max_instance_count=values["maxInstanceCount"],
+        max_runtime_in_seconds=values["maxRuntimeInSeconds"],
+        max_training_jobs_per_tuning_job=values["maxTrainingJobsPerTuningJob"],
+        max_parallel_training_jobs=values["maxParallelTrainingJobs"],
+    )
+
+
+def _parse_vpc(raw: Any, label: str, problems: list[str]) -> ImportedVpc | None:
+    if raw is None:
+        return None
+    where = f"{label}: field 'vpc"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}': must be an object with {sorted(_VPC_KEYS)}, got {raw!r}")
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - _VPC_KEYS):
+        problems.append(f"{where}.{key}': unknown field (allowed: {sorted(_VPC_KEYS)})")
+    vpc_id = raw.get("vpcId")
+    if not isinstance(vpc_id, str) or not _VPC_ID.match(vpc_id):
+        problems.append(f"{where}.vpcId': must be a VPC id such as vpc-0a1b2c3d, got {vpc_id!r}")
+    subnets = raw.get("subnetIds")
+    if (
+        not isinstance(subnets, list)
+        or len(subnets) < 2
+        or not all(isinstance(s, str) and _SUBNET_ID.match(s) for s in subnets)
+    ):
+        problems.append(
+            f"{where}.subnetIds': must list at least two subnet ids (subnet-...) in different "
+            f"availability zones, got {subnets!r}"
+        )
+    azs = raw.get("availabilityZones")
+    if not isinstance(azs, list) or not all(isinstance(a, str) and _AZ.match(a) for a in azs):
+        problems.append(
+            f"{where}.availabilityZones': must list availability zones such as eu-west-1a, got {azs!r}"
+        )
+    elif isinstance(subnets, list) and len(azs) != len(subnets):
+        problems.append(
+            f"{where}.availabilityZones': must name one zone per subnet "
+            f"({len(subnets)} subnets, {len(azs)} zones)"
+        )
+    elif len(set(azs)) < 2:
+        problems.append(f"{where}.availabilityZones': the subnets must span at least two zones, got {azs!r}")
+    if len(problems) > before:
+        return None
+    assert isinstance(vpc_id, str) and isinstance(subnets, list) and isinstance(azs, list)
+    return ImportedVpc(vpc_id=vpc_id, subnet_ids=tuple(subnets), availability_zones=tuple(azs))
+
+
+def allow_destroy(context_value: Any) -> bool:
+    """``tunestack:allowDestroy`` context: only a literal true (or "true" from ``-c``) allows it."""
+    return context_value is True or (isinstance(context_value, str) and context_value.lower() == "true")

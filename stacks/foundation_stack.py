@@ -52,9 +52,7 @@ class FoundationStack(cdk.Stack):
             access_logs_prefix="data-bucket/",
             removal_policy=removal,
         )
-        self.network = JobNetwork(
-            self, "Network", encryption_key=self.key, imported=team.vpc, removal_policy=removal
-        )
+        self.network = JobNetwork(self, "Network", encryption_key=self.key, imported=team.vpc, removal_policy=removal)
         self.sagemaker_role = SageMakerExecutionRole(
             self,
             "SageMakerRole",

@@ -33,12 +33,8 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
     destroy = allow_destroy(app.node.try_get_context(ALLOW_DESTROY_CONTEXT_KEY))
     built = []
     for team in teams:
-        env = (
-            cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
-        )
-        foundation = FoundationStack(
-            app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env
-        )
+        env = cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
+        foundation = FoundationStack(app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env)
         cdk.Tags.of(foundation).add("tunestack:team", team.name)
         built.append(TeamStacks(team=team, foundation=foundation))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -50,8 +50,7 @@ class TeamConfigError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__(
-            "invalid tunestack team configuration in cdk.json context:\n"
-            + "\n".join(f"  - {p}" for p in self.problems)
+            "invalid tunestack team configuration in cdk.json context:\n" + "\n".join(f"  - {p}" for p in self.problems)
         )
 
 
@@ -119,9 +118,7 @@ def load_teams(context_value: Any) -> list[TeamConfig]:
     """Parse the ``teams`` context value; raise :class:`TeamConfigError` naming every bad field."""
     problems: list[str] = []
     if not isinstance(context_value, list) or not context_value:
-        raise TeamConfigError(
-            [f"'{TEAMS_CONTEXT_KEY}': must be a non-empty list of teams, got {context_value!r}"]
-        )
+        raise TeamConfigError([f"'{TEAMS_CONTEXT_KEY}': must be a non-empty list of teams, got {context_value!r}"])
     teams: list[TeamConfig] = []
     seen: set[str] = set()
     for index, raw in enumerate(context_value):
@@ -207,9 +204,7 @@ def _parse_allowed(raw: Any, label: str, problems: list[str]) -> InstanceTypes |
     for kind in _INSTANCE_KINDS:
         value = raw.get(kind)
         if not isinstance(value, list) or not value:
-            problems.append(
-                f"{where}.{kind}': must be a non-empty list of ml.* instance types, got {value!r}"
-            )
+            problems.append(f"{where}.{kind}': must be a non-empty list of ml.* instance types, got {value!r}")
             continue
         bad = [v for v in value if not isinstance(v, str) or not _INSTANCE_TYPE.match(v)]
         if bad:
@@ -241,8 +236,7 @@ def _parse_defaults(
             continue
         if allowed is not None and value not in getattr(allowed, kind):
             problems.append(
-                f"{where}.{kind}': {value!r} is not in allowedInstanceTypes.{kind} "
-                f"{list(getattr(allowed, kind))}"
+                f"{where}.{kind}': {value!r} is not in allowedInstanceTypes.{kind} {list(getattr(allowed, kind))}"
             )
             continue
         values[kind] = value
@@ -311,13 +305,10 @@ def _parse_vpc(raw: Any, label: str, problems: list[str]) -> ImportedVpc | None:
         )
     azs = raw.get("availabilityZones")
     if not isinstance(azs, list) or not all(isinstance(a, str) and _AZ.match(a) for a in azs):
-        problems.append(
-            f"{where}.availabilityZones': must list availability zones such as eu-west-1a, got {azs!r}"
-        )
+        problems.append(f"{where}.availabilityZones': must list availability zones such as eu-west-1a, got {azs!r}")
     elif isinstance(subnets, list) and len(azs) != len(subnets):
         problems.append(
-            f"{where}.availabilityZones': must name one zone per subnet "
-            f"({len(subnets)} subnets, {len(azs)} zones)"
+            f"{where}.availabilityZones': must name one zone per subnet ({len(subnets)} subnets, {len(azs)} zones)"
         )
     elif len(set(azs)) < 2:
         problems.append(f"{where}.availabilityZones': the subnets must span at least two zones, got {azs!r}")

@@ -54,13 +54,9 @@ class JobNetwork(Construct):
                 nat_gateways=0,
                 create_internet_gateway=False,
                 subnet_configuration=[
-                    ec2.SubnetConfiguration(
-                        name="Jobs", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=20
-                    )
+                    ec2.SubnetConfiguration(name="Jobs", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=20)
                 ],
-                gateway_endpoints={
-                    "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
-                },
+                gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
                 flow_logs={
                     "All": ec2.FlowLogOptions(
                         destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),

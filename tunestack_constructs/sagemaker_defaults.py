@@ -122,9 +122,7 @@ class SageMakerDefaults(Construct):
             description=f"SageMaker Python SDK config.yaml of tunestack team {team_name}",
             string_value=self.document_text,
         )
-        publisher_logs = logs.LogGroup(
-            self, "PublisherLogs", encryption_key=encryption_key, retention=log_retention
-        )
+        publisher_logs = logs.LogGroup(self, "PublisherLogs", encryption_key=encryption_key, retention=log_retention)
         put_object = cr.AwsSdkCall(
             service="S3",
             action="putObject",

@@ -26,9 +26,7 @@ TAGGABLE_RESOURCE_TYPES = (
 def jumpstart_bucket_arn(scope: Construct) -> str:
     """ARN of the JumpStart cache bucket of the stack's region (pretrained models and scripts)."""
     stack = cdk.Stack.of(scope)
-    return stack.format_arn(
-        service="s3", region="", account="", resource=f"jumpstart-cache-prod-{stack.region}"
-    )
+    return stack.format_arn(service="s3", region="", account="", resource=f"jumpstart-cache-prod-{stack.region}")
 
 
 class SageMakerExecutionRole(iam.Role):
@@ -68,8 +66,7 @@ class SageMakerExecutionRole(iam.Role):
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         taggable = [
-            stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
-            for kind in TAGGABLE_RESOURCE_TYPES
+            stack.format_arn(service="sagemaker", resource=kind, resource_name="*") for kind in TAGGABLE_RESOURCE_TYPES
         ]
         # Every wildcard resource below, with the AWS reason it cannot be narrower.
         wildcard_reasons = {
@@ -77,15 +74,12 @@ class SageMakerExecutionRole(iam.Role):
             "chooses, inside the team's own bucket.",
             jumpstart_objects: "Pretrained JumpStart weights and training scripts are objects of "
             "the region's JumpStart cache bucket.",
-            images: "Training and inference images live in AWS-owned ECR accounts that differ by "
-            "region and framework.",
-            job_logs: "SageMaker writes each job's logs to log groups under /aws/sagemaker/ named "
-            "by job type.",
+            images: "Training and inference images live in AWS-owned ECR accounts that differ by region and framework.",
+            job_logs: "SageMaker writes each job's logs to log groups under /aws/sagemaker/ named by job type.",
             "*": "GetAuthorizationToken, PutMetricData and EC2 Describe* have no resource-level "
             "permissions; network interfaces are held to the team VPC by the ec2:Vpc condition.",
             **{
-                arn: "Job and model names come from executions; AddTags requires the team's tag "
-                "in the request."
+                arn: "Job and model names come from executions; AddTags requires the team's tag in the request."
                 for arn in taggable
             },
         }

@@ -1,0 +1,115 @@
+"""The compliance gates: cdk-nag during synth, cfn-lint and checkov over the templates."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+
+from tests.conftest import Synthesized, synthesize
+from tunestack import compliance_scan
+from tunestack.app_factory import build_app
+from tunestack_constructs.compliance import acknowledge
+
+
+def test_cdk_nag_report_has_no_unacknowledged_finding(synthesized: Synthesized) -> None:
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    assert [r["pluginName"] for r in report["pluginReports"]] == ["AwsSolutions"]
+    for plugin in report["pluginReports"]:
+        assert plugin["conclusion"] == "success"
+        assert plugin["violations"] == []
+
+
+def test_every_acknowledgment_answers_a_finding_that_was_raised(synthesized: Synthesized) -> None:
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    raised = {
+        (f"{plugin['pluginName']}::{v['ruleName']}", c["constructPath"])
+        for plugin in report["pluginReports"]
+        for v in plugin.get("suppressedViolations", [])
+        for c in v["violatingConstructs"]
+    }
+    for ack in compliance_scan.acknowledgments(synthesized.outdir):
+        if not ack.is_cdk_nag:
+            continue
+        assert any(finding == ack.finding and path.startswith(ack.path.lstrip("/")) for finding, path in raised), ack
+
+
+def test_an_unacknowledged_finding_fails_synth(context: dict[str, Any], tmp_path: Any) -> None:
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    stacks = build_app(app)
+    role = iam.Role(stacks[0].foundation, "Careless", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:Get*"], resources=["*"]))
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {v["ruleName"] for r in report["pluginReports"] for v in r["violations"]}
+    assert "AwsSolutions-IAM5[Action::s3:Get*]" in rules
+
+
+def test_acknowledgments_are_one_finding_each_with_a_specific_reason(synthesized: Synthesized) -> None:
+    acks = [a for a in compliance_scan.acknowledgments(synthesized.outdir) if a.is_cdk_nag]
+    assert acks
+    for ack in acks:
+        assert len(ack.reason) >= 25, ack
+        if ack.rule in {"AwsSolutions-IAM4", "AwsSolutions-IAM5"}:
+            assert re.search(r"\[(Resource|Action|Policy)::.+\]$", ack.finding), ack
+    # Never a whole rule for a whole stack or the app.
+    assert not [a for a in acks if a.path.count("/") < 2]
+
+
+def test_acknowledged_findings_by_rule(synthesized: Synthesized) -> None:
+    counts = compliance_scan.count_by_rule(
+        [a for a in compliance_scan.acknowledgments(synthesized.outdir) if a.is_cdk_nag]
+    )
+    # Only the wildcard resources of the two SageMaker roles, each with its own reason.
+    assert counts == {"AwsSolutions-IAM5": 20}
+
+
+def test_short_acknowledgment_reason_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match="give a specific reason"):
+        acknowledge(stack, "AwsSolutions-S1", "ok")
+
+
+def test_cfn_lint_finds_no_errors_and_only_explained_warnings(synthesized: Synthesized) -> None:
+    findings = compliance_scan.run_cfn_lint(compliance_scan.templates(synthesized.outdir))
+    assert compliance_scan.unexplained_lint(findings) == []
+    assert {f.rule for f in findings} <= set(compliance_scan.ALLOWED_CFN_LINT_WARNINGS)
+
+
+def test_checkov_fails_nothing_and_every_skip_has_a_comment(synthesized: Synthesized) -> None:
+    outcome = compliance_scan.run_checkov(synthesized.outdir)
+    assert outcome["failed"] == []
+    assert outcome["skipped"]
+    assert all(len(s["comment"]) >= 25 for s in outcome["skipped"]), outcome["skipped"]
+
+
+def test_checkov_would_catch_an_unencrypted_bucket(tmp_path: Any) -> None:
+    template = {
+        "Resources": {"Plain": {"Type": "AWS::S3::Bucket", "Properties": {}}},
+    }
+    (tmp_path / "plain.template.json").write_text(json.dumps(template))
+    failed = {c["id"] for c in compliance_scan.run_checkov(tmp_path)["failed"]}
+    assert "CKV_AWS_18" in failed
+
+
+def test_scan_command_summarizes_and_passes(synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compliance_scan.main([str(synthesized.outdir)]) == 0
+    out = capsys.readouterr().out
+    assert "checkov: 0 failed" in out and "AwsSolutions-IAM5 x" in out
+
+
+def test_allow_destroy_context_turns_retain_into_delete(context: dict[str, Any], tmp_path: Any) -> None:
+    destroyable = synthesize({**context, "tunestack:allowDestroy": True}, tmp_path)
+    template = json.loads((tmp_path / "tunestack-vision-foundation.template.json").read_text())
+    policies = {
+        r["Type"]: r.get("DeletionPolicy")
+        for r in template["Resources"].values()
+        if r["Type"] in {"AWS::S3::Bucket", "AWS::KMS::Key"}
+    }
+    assert policies == {"AWS::S3::Bucket": "Delete", "AWS::KMS::Key": "Delete"}
+    assert destroyable.teams["vision"].foundation.termination_protection

@@ -1,0 +1,229 @@
+"""Team configuration: every rule stops synth with a message naming the team and the field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tunestack.config import TeamConfigError, allow_destroy, load_teams
+
+
+def team(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": "search",
+        "allowedInstanceTypes": {"training": ["ml.g5.xlarge", "ml.m5.xlarge"], "hosting": ["ml.m5.large"]},
+        "defaultInstanceTypes": {"training": "ml.g5.xlarge", "hosting": "ml.m5.large"},
+        "limits": {
+            "maxInstanceCount": 2,
+            "maxRuntimeInSeconds": 3600,
+            "maxTrainingJobsPerTuningJob": 10,
+            "maxParallelTrainingJobs": 2,
+        },
+    }
+    base.update(copy.deepcopy(overrides))
+    return base
+
+
+def problems_of(teams: Any) -> list[str]:
+    with pytest.raises(TeamConfigError) as caught:
+        load_teams(teams)
+    return caught.value.problems
+
+
+def test_shipped_cdk_json_teams_are_valid(context: dict[str, Any]) -> None:
+    teams = load_teams(context["teams"])
+    assert [t.name for t in teams] == ["vision", "nlp"]
+    vision, nlp = teams
+    assert vision.allowed_instance_types.training != nlp.allowed_instance_types.training
+    assert vision.limits != nlp.limits
+    assert vision.vpc is None and nlp.vpc is not None
+    assert nlp.vpc.subnet_ids == ("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002")
+
+
+def test_valid_team_parses_into_typed_config() -> None:
+    (parsed,) = load_teams([team(account="123456789012", region="eu-central-1")])
+    assert parsed.name == "search"
+    assert parsed.account == "123456789012" and parsed.region == "eu-central-1"
+    assert parsed.default_instance_types.training == "ml.g5.xlarge"
+    assert parsed.limits.max_parallel_training_jobs == 2
+    assert parsed.stack_prefix == "tunestack-search"
+
+
+@pytest.mark.parametrize(
+    ("teams", "expected"),
+    [
+        (None, r"'teams': must be a non-empty list"),
+        ([], r"'teams': must be a non-empty list"),
+        ({"name": "x"}, r"'teams': must be a non-empty list"),
+        (["search"], r"teams\[0\]: must be an object"),
+    ],
+)
+def test_teams_must_be_a_non_empty_list_of_objects(teams: Any, expected: str) -> None:
+    with pytest.raises(TeamConfigError, match=expected):
+        load_teams(teams)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "why"),
+    [
+        ({"name": "Search"}, "'name'", "lowercase"),
+        ({"name": "a"}, "'name'", "2-12"),
+        ({"name": "averyveryverylongname"}, "'name'", "2-12"),
+        ({"name": "my-team"}, "'name'", "lowercase letters or digits"),
+        ({"name": 7}, "'name'", "got 7"),
+        ({"colour": "blue"}, "'colour'", "unknown field"),
+        ({"account": "12345"}, "'account'", "12-digit"),
+        ({"region": "Europe"}, "'region'", "AWS region"),
+        ({"allowedInstanceTypes": ["ml.m5.xlarge"]}, "'allowedInstanceTypes'", "must be an object"),
+        (
+            {"allowedInstanceTypes": {"training": [], "hosting": ["ml.m5.large"]}},
+            "'allowedInstanceTypes.training'",
+            "non-empty list",
+        ),
+        (
+            {"allowedInstanceTypes": {"training": ["p3.2xlarge"], "hosting": ["ml.m5.large"]}},
+            "'allowedInstanceTypes.training'",
+            "not SageMaker instance types",
+        ),
+        (
+            {"allowedInstanceTypes": {"training": ["ml.g5.xlarge"], "hosting": ["ml.m5.large", "ml.m5.large"]}},
+            "'allowedInstanceTypes.hosting'",
+            "twice",
+        ),
+        (
+            {"allowedInstanceTypes": {"training": ["ml.g5.xlarge"], "hosting": ["ml.m5.large"], "gpu": []}},
+            "'allowedInstanceTypes.gpu'",
+            "unknown field",
+        ),
+        (
+            {"defaultInstanceTypes": {"training": "ml.p4d.24xlarge", "hosting": "ml.m5.large"}},
+            "'defaultInstanceTypes.training'",
+            "not in allowedInstanceTypes.training",
+        ),
+        (
+            {"defaultInstanceTypes": {"training": "ml.g5.xlarge"}},
+            "'defaultInstanceTypes.hosting'",
+            "must be an instance type",
+        ),
+        ({"limits": 5}, "'limits'", "must be an object"),
+        (
+            {"limits": {**team()["limits"], "maxInstanceCount": 0}},
+            "'limits.maxInstanceCount'",
+            "positive integer",
+        ),
+        (
+            {"limits": {**team()["limits"], "maxInstanceCount": True}},
+            "'limits.maxInstanceCount'",
+            "positive integer",
+        ),
+        (
+            {"limits": {**team()["limits"], "maxRuntimeInSeconds": 2419201}},
+            "'limits.maxRuntimeInSeconds'",
+            "exceeds SageMaker's maximum of 2419200",
+        ),
+        (
+            {"limits": {**team()["limits"], "maxParallelTrainingJobs": 11}},
+            "'limits.maxParallelTrainingJobs'",
+            "exceeds limits.maxTrainingJobsPerTuningJob",
+        ),
+        (
+            {"limits": {**team()["limits"], "maxGpus": 8}},
+            "'limits.maxGpus'",
+            "unknown field",
+        ),
+        (
+            {"limits": {k: v for k, v in team()["limits"].items() if k != "maxTrainingJobsPerTuningJob"}},
+            "'limits.maxTrainingJobsPerTuningJob'",
+            "positive integer",
+        ),
+        ({"vpc": "vpc-0a1b2c3d"}, "'vpc'", "must be an object"),
+        (
+            {
+                "vpc": {
+                    "vpcId": "vpc-xyz",
+                    "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                    "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+                }
+            },
+            "'vpc.vpcId'",
+            "VPC id",
+        ),
+        (
+            {"vpc": {"vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "availabilityZones": ["eu-west-1a"]}},
+            "'vpc.subnetIds'",
+            "at least two subnet ids",
+        ),
+        (
+            {
+                "vpc": {
+                    "vpcId": "vpc-0a1b2c3d",
+                    "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                    "availabilityZones": ["eu-west-1a"],
+                }
+            },
+            "'vpc.availabilityZones'",
+            "one zone per subnet",
+        ),
+        (
+            {
+                "vpc": {
+                    "vpcId": "vpc-0a1b2c3d",
+                    "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                    "availabilityZones": ["eu-west-1a", "eu-west-1a"],
+                }
+            },
+            "'vpc.availabilityZones'",
+            "at least two zones",
+        ),
+        (
+            {
+                "vpc": {
+                    "vpcId": "vpc-0a1b2c3d",
+                    "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                    "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+                    "routeTables": [],
+                }
+            },
+            "'vpc.routeTables'",
+            "unknown field",
+        ),
+    ],
+)
+def test_each_bad_field_is_named_with_its_team(overrides: dict[str, Any], field: str, why: str) -> None:
+    problems = problems_of([team(**overrides)])
+    matching = [p for p in problems if f"field {field}" in p]
+    assert matching, problems
+    assert why in matching[0]
+    assert matching[0].startswith("team ")
+
+
+def test_problem_names_the_team_and_its_position() -> None:
+    problems = problems_of([team(), team(name="ads", limits={"maxInstanceCount": -1})])
+    assert problems[0].startswith("team 'ads' (teams[1]): field 'limits")
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    problems = problems_of([team(name="X", account="1", limits={})])
+    fields = {p.split("field ", 1)[1].split(":", 1)[0] for p in problems}
+    assert {"'name'", "'account'", "'limits.maxInstanceCount'", "'limits.maxParallelTrainingJobs'"} <= fields
+
+
+def test_duplicate_team_names_are_rejected() -> None:
+    with pytest.raises(TeamConfigError, match=r"team 'search' \(teams\[1\]\): field 'name': duplicate"):
+        load_teams([team(), team()])
+
+
+def test_error_message_lists_every_problem() -> None:
+    with pytest.raises(TeamConfigError) as caught:
+        load_teams([team(name="BAD", region="nowhere")])
+    assert "invalid tunestack team configuration" in str(caught.value)
+    assert str(caught.value).count("\n  - ") == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), ("true", True), (None, False), ("yes", False), (1, False)]
+)
+def test_allow_destroy_needs_an_explicit_true(value: Any, expected: bool) -> None:
+    assert allow_destroy(value) is expected

@@ -15,6 +15,7 @@ from tunestack.config import (
     allow_destroy,
     load_teams,
 )
+from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
     for team in teams:
         env = cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
         foundation = FoundationStack(app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env)
-        cdk.Tags.of(foundation).add("tunestack:team", team.name)
+        cdk.Tags.of(foundation).add(TEAM_TAG_KEY, team.name)
         built.append(TeamStacks(team=team, foundation=foundation))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return built

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -24,14 +25,23 @@ class BucketRetention:
     incomplete_upload_days: int = 7
 
 
-def _lifecycle(retention: BucketRetention) -> list[s3.LifecycleRule]:
-    return [
-        s3.LifecycleRule(
-            id="ExpireOldVersionsAndUploads",
-            abort_incomplete_multipart_upload_after=cdk.Duration.days(retention.incomplete_upload_days),
-            noncurrent_version_expiration=cdk.Duration.days(retention.noncurrent_version_days),
-        )
-    ]
+def _hardened(retention: BucketRetention, removal_policy: cdk.RemovalPolicy) -> dict[str, Any]:
+    """Settings every tunestack bucket has, whatever its encryption."""
+    return {
+        "enforce_ssl": True,
+        "minimum_tls_version": 1.2,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "versioned": True,
+        "lifecycle_rules": [
+            s3.LifecycleRule(
+                id="ExpireOldVersionsAndUploads",
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(retention.incomplete_upload_days),
+                noncurrent_version_expiration=cdk.Duration.days(retention.noncurrent_version_days),
+            )
+        ],
+        "removal_policy": removal_policy,
+    }
 
 
 class AccessLogBucket(s3.Bucket):
@@ -53,13 +63,7 @@ class AccessLogBucket(s3.Bucket):
             scope,
             construct_id,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=_lifecycle(retention),
-            removal_policy=removal_policy,
+            **_hardened(retention, removal_policy),
         )
         # cdk-nag recognizes a log destination by its logging bucket policy and raises no S1.
         skip_checkov(
@@ -100,14 +104,8 @@ class SecureBucket(s3.Bucket):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=_lifecycle(retention),
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix=access_logs_prefix,
             event_bridge_enabled=event_bridge_enabled,
-            removal_policy=removal_policy,
+            **_hardened(retention, removal_policy),
         )

@@ -40,7 +40,7 @@ synth: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy tunestack tunestack_constructs stacks app.py
+	$(BIN)/mypy tunestack tunestack_constructs stacks app.py lambdas/tunestack_runtime
 
 test: lint
 	$(BIN)/python -m pytest

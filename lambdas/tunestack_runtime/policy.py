@@ -1,0 +1,38 @@
+"""What one team may do, as the pipelines stack hands it to the Lambdas."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+POLICY_ENVIRONMENT_VARIABLE = "TUNESTACK_TEAM_POLICY"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamPolicy:
+    team: str
+    bucket: str
+    region: str
+    training_instance_types: tuple[str, ...]
+    hosting_instance_types: tuple[str, ...]
+    default_training_instance_type: str
+    default_hosting_instance_type: str
+    max_instance_count: int
+    max_runtime_in_seconds: int
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> TeamPolicy:
+        """Read per call (never at import), so a test or a redeploy changes it without a reload."""
+        raw = json.loads(environ[POLICY_ENVIRONMENT_VARIABLE])
+        return cls(
+            team=raw["team"],
+            bucket=raw["bucket"],
+            region=raw["region"],
+            training_instance_types=tuple(raw["trainingInstanceTypes"]),
+            hosting_instance_types=tuple(raw["hostingInstanceTypes"]),
+            default_training_instance_type=raw["defaultTrainingInstanceType"],
+            default_hosting_instance_type=raw["defaultHostingInstanceType"],
+            max_instance_count=int(raw["maxInstanceCount"]),
+            max_runtime_in_seconds=int(raw["maxRuntimeInSeconds"]),
+        )

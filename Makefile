@@ -40,7 +40,7 @@ synth: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy tunestack tunestack_constructs stacks app.py lambdas/tunestack_runtime
+	$(BIN)/mypy tunestack tunestack_constructs stacks app.py lambdas/tunestack_runtime lambdas/tunestack_handlers
 
 test: lint
 	$(BIN)/python -m pytest

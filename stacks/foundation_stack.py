@@ -10,6 +10,7 @@ from constructs import Construct
 from tunestack.config import TeamConfig
 from tunestack_constructs.compliance import annotate_cdk_provider_functions
 from tunestack_constructs.job_network import JobNetwork
+from tunestack_constructs.platform_parameters import PlatformParameters, PlatformValues
 from tunestack_constructs.sagemaker_defaults import SageMakerDefaults
 from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole
 from tunestack_constructs.secure_bucket import AccessLogBucket, SecureBucket
@@ -70,6 +71,18 @@ class FoundationStack(cdk.Stack):
             role=self.sagemaker_role,
             subnet_ids=self.network.subnet_ids,
             security_group_ids=[self.network.security_group.security_group_id],
+        )
+        self.platform_parameters = PlatformParameters(
+            self,
+            "PlatformParameters",
+            team_name=team.name,
+            values=PlatformValues(
+                bucket_name=self.data_bucket.bucket_name,
+                key_arn=self.key.key_arn,
+                role_arn=self.sagemaker_role.role_arn,
+                subnet_ids=cdk.Fn.join(",", self.network.subnet_ids),
+                security_group_ids=self.network.security_group.security_group_id,
+            ),
         )
         self._outputs()
         annotate_cdk_provider_functions(self)

@@ -46,7 +46,15 @@ def test_cli_synth_produces_the_templates_the_tests_assert_on(synthesized: Synth
     assert result.returncode == 0, result.stderr[-3000:]
     cli = sorted(p.name for p in tmp_path.glob("*.template.json"))
     ours = sorted(p.name for p in synthesized.outdir.glob("*.template.json"))
-    assert cli == ours == ["tunestack-nlp-foundation.template.json", "tunestack-vision-foundation.template.json"]
+    assert (
+        cli
+        == ours
+        == [
+            f"tunestack-{team}-{kind}.template.json"
+            for team in ("nlp", "vision")
+            for kind in ("foundation", "pipelines")
+        ]
+    )
     for name in cli:
         cli_template = without_cli_metadata(json.loads((tmp_path / name).read_text()))
         our_template = without_cli_metadata(json.loads((synthesized.outdir / name).read_text()))

@@ -264,8 +264,7 @@ def test_star_resources_only_where_aws_has_no_resource_level_permissions(
 @pytest.mark.parametrize("team", TEAMS)
 def test_sdk_defaults_are_published_to_ssm(foundation_templates: dict[str, Template], team: str) -> None:
     template = foundation_templates[team]
-    _, parameter = only(template, "AWS::SSM::Parameter")
-    assert parameter["Properties"]["Name"] == f"/tunestack/{team}/sagemaker-config"
+    _, parameter = only(template, "AWS::SSM::Parameter", {"Name": f"/tunestack/{team}/sagemaker-config"})
     text = str(parameter["Properties"]["Value"])
     for key in ("RoleArn", "VpcConfig", "VolumeKmsKeyId", "EnableNetworkIsolation: true"):
         assert key in text
@@ -307,7 +306,7 @@ def test_sdk_defaults_document_round_trips_as_sdk_yaml() -> None:
 
 
 def test_imported_subnets_reach_the_sdk_defaults(foundation_templates: dict[str, Template]) -> None:
-    (parameter,) = foundation_templates["nlp"].find_resources("AWS::SSM::Parameter").values()
+    _, parameter = only(foundation_templates["nlp"], "AWS::SSM::Parameter", {"Name": "/tunestack/nlp/sagemaker-config"})
     text = str(parameter["Properties"]["Value"])
     assert "subnet-0a1b2c3d4e5f60001" in text and "subnet-0a1b2c3d4e5f60002" in text
 
@@ -337,3 +336,15 @@ def test_termination_protection_and_environments(synthesized: Synthesized) -> No
 def test_stacks_are_tagged_with_their_team(foundation_templates: dict[str, Template]) -> None:
     _, bucket = data_bucket(foundation_templates["nlp"])
     assert {"Key": "tunestack:team", "Value": "nlp"} in bucket["Properties"]["Tags"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_platform_values_are_published_for_the_pipelines(foundation_templates: dict[str, Template], team: str) -> None:
+    names = {
+        p["Properties"]["Name"]: p["Properties"]["Value"]
+        for p in foundation_templates[team].find_resources("AWS::SSM::Parameter").values()
+    }
+    for field in ("bucket-name", "key-arn", "role-arn", "subnet-ids", "security-group-ids"):
+        assert f"/tunestack/{team}/platform/{field}" in names
+    key_id, _ = only(foundation_templates[team], "AWS::KMS::Key")
+    assert names[f"/tunestack/{team}/platform/key-arn"] == {"Fn::GetAtt": [key_id, "Arn"]}

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.foundation_stack import FoundationStack
+from stacks.pipelines_stack import PipelinesStack
 from tunestack.config import (
     ALLOW_DESTROY_CONTEXT_KEY,
     TEAMS_CONTEXT_KEY,
@@ -22,6 +23,7 @@ from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
 class TeamStacks:
     team: TeamConfig
     foundation: FoundationStack
+    pipelines: PipelinesStack
 
 
 def build_app(app: cdk.App) -> list[TeamStacks]:
@@ -36,7 +38,9 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
     for team in teams:
         env = cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
         foundation = FoundationStack(app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env)
-        cdk.Tags.of(foundation).add(TEAM_TAG_KEY, team.name)
-        built.append(TeamStacks(team=team, foundation=foundation))
+        pipelines = PipelinesStack(app, f"{team.stack_prefix}-pipelines", foundation=foundation, env=env)
+        for stack in (foundation, pipelines):
+            cdk.Tags.of(stack).add(TEAM_TAG_KEY, team.name)
+        built.append(TeamStacks(team=team, foundation=foundation, pipelines=pipelines))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return built

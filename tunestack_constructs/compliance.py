@@ -7,6 +7,7 @@ reason a reviewer can check. checkov reads skips from the resource's CloudFormat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -62,7 +63,8 @@ def _render(resolved: Any) -> str:
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
-    raise ValueError(f"cannot render {resolved!r} the way cdk-nag does")
+    # Other intrinsics (e.g. a cross-stack Fn::GetStackOutput) are printed as compact JSON.
+    return json.dumps(resolved, separators=(",", ":"))
 
 
 #: Lambda functions CDK itself adds to run custom resources during deployment, by construct id.

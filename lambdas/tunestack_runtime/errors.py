@@ -17,3 +17,23 @@ class PolicyViolation(TunestackError):
 
 class InvalidDataset(TunestackError):
     """The training data does not have the layout the algorithm needs; names the S3 key."""
+
+
+class JobConflict(TunestackError):
+    """A SageMaker job of that name exists and belongs to another execution."""
+
+
+class TrainingJobFailed(TunestackError):
+    """SageMaker ended the training job as Failed; the message is its FailureReason."""
+
+
+class TrainingJobStopped(TunestackError):
+    """The training job was stopped before it completed."""
+
+
+class TrainingJobTimedOut(TunestackError):
+    """No completion arrived within the job's own limit; the job was stopped."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying (throttling, a service hiccup); Step Functions retries it."""

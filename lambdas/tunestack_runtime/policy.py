@@ -6,11 +6,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-POLICY_ENVIRONMENT_VARIABLE = "TUNESTACK_TEAM_POLICY"
+POLICY_ENVIRONMENT_VARIABLE = "TUNESTACK_TEAM"
 
 
 @dataclass(frozen=True, kw_only=True)
 class TeamPolicy:
+    """The team's limits, and the platform settings every job it launches must use."""
+
     team: str
     bucket: str
     region: str
@@ -20,6 +22,10 @@ class TeamPolicy:
     default_hosting_instance_type: str
     max_instance_count: int
     max_runtime_in_seconds: int
+    role_arn: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    key_arn: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> TeamPolicy:
@@ -35,4 +41,15 @@ class TeamPolicy:
             default_hosting_instance_type=raw["defaultHostingInstanceType"],
             max_instance_count=int(raw["maxInstanceCount"]),
             max_runtime_in_seconds=int(raw["maxRuntimeInSeconds"]),
+            role_arn=raw.get("roleArn", ""),
+            subnet_ids=_as_tuple(raw.get("subnetIds", ())),
+            security_group_ids=_as_tuple(raw.get("securityGroupIds", ())),
+            key_arn=raw.get("keyArn", ""),
         )
+
+
+def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Lists arrive comma-joined from SSM parameters."""
+    if isinstance(value, str):
+        return tuple(v for v in value.split(",") if v)
+    return tuple(value)

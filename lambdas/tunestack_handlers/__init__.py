@@ -1,0 +1,1 @@
+"""Thin Lambda handlers: parse the event, build clients, call tunestack_runtime."""

@@ -1,0 +1,130 @@
+"""Lambda handlers of the fine-tune state machine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from tunestack_runtime import datasets, token_store, training_lifecycle
+from tunestack_runtime.errors import InvalidDataset
+from tunestack_runtime.fine_tune_input import validate_fine_tune_input
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.training_job import (
+    TrainingRecipe,
+    create_request,
+    output_artifact_uri,
+    resolve_recipe,
+)
+
+logger = Logger(service="tunestack")
+
+#: The launch task may wait this much longer than the job's own limit (queueing, start-up,
+#: upload of the model) before the reconcile step describes the job.
+TIMEOUT_MARGIN_SECONDS = 1800
+
+
+def _table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["TOKEN_TABLE"])
+
+
+@logger.inject_lambda_context(log_event=False)
+def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Check the input, the team policy and the dataset; build the job request. Creates nothing."""
+    policy = TeamPolicy.from_environment(os.environ)
+    request = validate_fine_tune_input(event["Input"], policy)
+    s3 = boto3.client("s3")
+    recipe = resolve_recipe(request, policy, s3)
+    dataset = _check_dataset(s3, recipe, request.training_data_uri)
+    params = create_request(
+        job_name=request.model_name,
+        recipe=recipe,
+        request=request,
+        policy=policy,
+        execution_arn=event["ExecutionArn"],
+    )
+    stopping = params["StoppingCondition"]
+    limit = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
+    logger.info("validated", extra={"job": request.model_name, "dataset": dataset})
+    return {
+        "CreateTrainingJob": params,
+        "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
+        "OutputExtras": {
+            "ParentModel": recipe.parent_model,
+            "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name),
+        },
+        "Dataset": dataset,
+    }
+
+
+def _check_dataset(s3: Any, recipe: TrainingRecipe, uri: str | None) -> dict[str, Any]:
+    if uri is None:
+        return {"Source": "the model's default dataset", "Checked": False}
+    if recipe.dataset_kind is None:
+        return {"Source": uri, "Checked": False, "Reason": "no layout is known for this algorithm"}
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if recipe.dataset_kind == "text":
+        key = f"{prefix}{datasets.TEXT_FILE_NAME}"
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except s3.exceptions.NoSuchKey:
+            raise InvalidDataset(f"s3://{bucket}/{key}: not found; text datasets are one data.csv") from None
+        text = datasets.check_text_csv(body, f"s3://{bucket}/{key}")
+        return {"Source": uri, "Checked": True, "Rows": text.rows, "Labels": len(text.labels), "Sampled": text.sampled}
+    keys = (
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    )
+    images = datasets.check_image_folders(keys, prefix, f"s3://{bucket}/{prefix}")
+    return {"Source": uri, "Checked": True, "Classes": len(images.classes), "Images": images.images}
+
+
+@logger.inject_lambda_context(log_event=False)
+def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Store the task token and create (or adopt) the training job; the token completes later."""
+    return training_lifecycle.launch(
+        sagemaker=boto3.client("sagemaker"),
+        sfn=boto3.client("stepfunctions"),
+        table=_table(),
+        params=event["CreateTrainingJob"],
+        task_token=event["TaskToken"],
+        execution_arn=event["ExecutionArn"],
+        output_extras=event["OutputExtras"],
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge: "SageMaker Training Job State Change"; completes the waiting execution."""
+    detail = event.get("detail", {})
+    name = detail.get("TrainingJobName")
+    if not name or detail.get("TrainingJobStatus") not in training_lifecycle.TERMINAL:
+        return {"Completed": False}
+    done = training_lifecycle.complete(
+        sagemaker=boto3.client("sagemaker"), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
+    )
+    return {"Completed": done, "TrainingJobName": name}
+
+
+@logger.inject_lambda_context(log_event=False)
+def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return training_lifecycle.reconcile(
+        sagemaker=boto3.client("sagemaker"), table=_table(), job_name=event["TrainingJobName"]
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def on_execution_end(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge: an execution was aborted or timed out; stop the jobs it launched."""
+    arn = event.get("detail", {}).get("executionArn", "")
+    stopped = training_lifecycle.stop_jobs_of_execution(
+        sagemaker=boto3.client("sagemaker"), table=_table(), execution_arn=arn
+    )
+    return {"Stopped": stopped}
+
+
+__all__ = ["launch", "on_execution_end", "on_state_change", "reconcile", "token_store", "validate"]

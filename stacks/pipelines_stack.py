@@ -1,0 +1,41 @@
+"""Stateless resources of one team: Lambdas, state machines, events, notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stacks.foundation_stack import FoundationStack
+from tunestack_constructs.compliance import annotate_cdk_provider_functions
+from tunestack_constructs.fine_tune_pipeline import FineTunePipeline
+from tunestack_constructs.pipeline_runtime import PipelineRuntime, TeamResources
+from tunestack_constructs.platform_parameters import read_platform_values
+
+
+class PipelinesStack(cdk.Stack):
+    """Can be redeployed or destroyed without touching the team's data."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, foundation: FoundationStack, **kwargs: Any) -> None:
+        team = foundation.team
+        super().__init__(
+            scope, construct_id, description=f"tunestack team {team.name}: fine-tuning pipelines", **kwargs
+        )
+        # Deploy order only: values come from the foundation's SSM parameters, not exports.
+        self.add_stack_dependency(foundation)
+        values = read_platform_values(self, team.name)
+        resources = TeamResources(
+            team=team,
+            bucket_name=values.bucket_name,
+            key=kms.Key.from_key_arn(self, "TeamKey", values.key_arn),
+            role_arn=values.role_arn,
+            subnet_ids=values.subnet_ids,
+            security_group_ids=values.security_group_ids,
+        )
+        self.runtime = PipelineRuntime(self, "Runtime", resources=resources)
+        self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime)
+        cdk.CfnOutput(self, "FineTuneStateMachineArn", value=self.fine_tune.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "FailureTopicArn", value=self.runtime.failures.topic_arn)
+        annotate_cdk_provider_functions(self)

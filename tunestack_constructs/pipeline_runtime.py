@@ -1,0 +1,203 @@
+"""What every state machine of a team shares: the Lambda asset, logs, token store, notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from tunestack.config import TeamConfig
+from tunestack_constructs.compliance import acknowledge, nag_resource, skip_checkov
+
+LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+#: AWS's public Powertools for AWS Lambda (Python) v3 layer for the runtime above; not vendored.
+POWERTOOLS_LAYER = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:18"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamResources:
+    """The foundation's resources a team's pipelines use."""
+
+    team: TeamConfig
+    bucket_name: str
+    key: kms.IKey
+    role_arn: str
+    subnet_ids: str  # comma-joined
+    security_group_ids: str  # comma-joined
+
+
+class PipelineRuntime(Construct):
+    """One Lambda asset for every handler, a KMS-encrypted log group, the task-token table, the
+    failure topic and a dead-letter queue for event-driven handlers.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, resources: TeamResources) -> None:
+        super().__init__(scope, construct_id)
+        self.resources = resources
+        key = resources.key
+        self.code = lambda_.Code.from_asset(
+            str(LAMBDA_SOURCE), exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache"]
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.token_table = dynamodb.Table(
+            self,
+            "TaskTokens",
+            partition_key=dynamodb.Attribute(name="JobName", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="ExpiresAt",
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.token_table.add_global_secondary_index(
+            index_name="ByExecution",
+            partition_key=dynamodb.Attribute(name="ExecutionArn", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+        self.failures = sns.Topic(
+            self,
+            "Failures",
+            display_name=f"tunestack {resources.team.name} failures",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
+
+    def team_environment(self) -> str:
+        """The TUNESTACK_TEAM variable: the team's policy and platform settings as JSON."""
+        team = self.resources.team
+        document: dict[str, Any] = {
+            "team": team.name,
+            "bucket": self.resources.bucket_name,
+            "region": cdk.Stack.of(self).region,
+            "trainingInstanceTypes": list(team.allowed_instance_types.training),
+            "hostingInstanceTypes": list(team.allowed_instance_types.hosting),
+            "defaultTrainingInstanceType": team.default_instance_types.training,
+            "defaultHostingInstanceType": team.default_instance_types.hosting,
+            "maxInstanceCount": team.limits.max_instance_count,
+            "maxRuntimeInSeconds": team.limits.max_runtime_in_seconds,
+            "roleArn": self.resources.role_arn,
+            "subnetIds": self.resources.subnet_ids,
+            "securityGroupIds": self.resources.security_group_ids,
+            "keyArn": self.resources.key.key_arn,
+        }
+        return cdk.Stack.of(self).to_json_string(document)
+
+    def function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        description: str,
+        asynchronous: bool = False,
+        timeout: cdk.Duration | None = None,
+        memory_size: int = 256,
+    ) -> lambda_.Function:
+        """A handler of the shared asset with a role of its own (no managed policies), logging to the
+        shared group, environment encrypted with the team key, traced with X-Ray."""
+        role = iam.Role(
+            scope,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=description,
+        )
+        self.log_group.grant_write(role)
+        function = lambda_.Function(
+            scope,
+            construct_id,
+            runtime=RUNTIME,
+            code=self.code,
+            handler=handler,
+            role=role,
+            description=description,
+            layers=[self.layer],
+            timeout=timeout or cdk.Duration.minutes(1),
+            memory_size=memory_size,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "TUNESTACK_TEAM": self.team_environment(),
+                "TOKEN_TABLE": self.token_table.table_name,
+                "POWERTOOLS_SERVICE_NAME": "tunestack",
+            },
+            environment_encryption=self.resources.key,
+            dead_letter_queue=self.dead_letters if asynchronous else None,
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            "Python 3.13 is the newest runtime AWS publishes the Powertools v3 public layer for.",
+        )
+        reason = "Invoked only by Step Functions, which retries and catches its errors; a DLQ would stay empty."
+        if not asynchronous:
+            skip_checkov(function, "CKV_AWS_116", reason)
+        skip_checkov(
+            function,
+            "CKV_AWS_117",
+            "Calls only AWS APIs; outside the VPC it needs no interface endpoints. Jobs run in the VPC.",
+        )
+        skip_checkov(
+            function,
+            "CKV_AWS_115",
+            "Concurrency follows executions; reserving it would take from the account pool for all teams.",
+        )
+        return function
+
+
+def grant_key_use(function: lambda_.IFunction, key: kms.IKey, actions: list[str]) -> None:
+    """Exact KMS actions on the team key (CDK's grants use wildcards such as GenerateDataKey*)."""
+    function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[key.key_arn]))
+
+
+def grant_token_store(function: lambda_.IFunction, runtime: PipelineRuntime, actions: list[str]) -> None:
+    """Exact DynamoDB actions on the token table (and its index when it queries)."""
+    table = runtime.token_table
+    resources = [table.table_arn]
+    if "dynamodb:Query" in actions:
+        resources.append(f"{table.table_arn}/index/ByExecution")
+    function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+    grant_key_use(function, runtime.resources.key, ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+
+
+def acknowledge_wildcards(function: lambda_.IFunction, reasons: dict[str, str]) -> None:
+    """Acknowledge each wildcard resource of the function's role, with its AWS reason."""
+    role = function.role
+    assert role is not None
+    for resource, reason in reasons.items():
+        acknowledge(role, f"AwsSolutions-IAM5[{nag_resource(role, resource)}]", reason)

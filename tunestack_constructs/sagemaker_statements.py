@@ -1,0 +1,90 @@
+"""IAM statements for launching and managing SageMaker jobs, written once.
+
+The guardrails hold in IAM as well as in the Lambdas: a create call outside the team's subnets,
+security groups, key, instance types or without the team tag is denied whatever the code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
+
+
+@dataclass(frozen=True, kw_only=True)
+class Guardrails:
+    """What every SageMaker create call of a team must carry."""
+
+    team_name: str
+    role_arn: str
+    key_arn: str
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+    training_instance_types: Sequence[str]
+
+
+def sagemaker_arn(scope: Construct, resource_type: str, name: str = "*") -> str:
+    return cdk.Stack.of(scope).format_arn(service="sagemaker", resource=resource_type, resource_name=name)
+
+
+def pass_team_role(guardrails: Guardrails) -> iam.PolicyStatement:
+    """iam:PassRole on the team's SageMaker role alone, and only to SageMaker."""
+    return iam.PolicyStatement(
+        sid="PassTeamRoleToSageMaker",
+        actions=["iam:PassRole"],
+        resources=[guardrails.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    )
+
+
+def create_training_job(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="CreateTrainingJobsWithinGuardrails",
+        actions=["sagemaker:CreateTrainingJob"],
+        resources=[sagemaker_arn(scope, "training-job")],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
+                "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
+                "sagemaker:InstanceTypes": list(guardrails.training_instance_types),
+            },
+            "StringEquals": {
+                "sagemaker:VolumeKmsKey": guardrails.key_arn,
+                "sagemaker:OutputKmsKey": guardrails.key_arn,
+                f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name,
+            },
+            # ForAllValues holds for an absent key too: require the keys to be present.
+            "Null": {
+                "sagemaker:VpcSubnets": "false",
+                "sagemaker:VpcSecurityGroupIds": "false",
+                "sagemaker:InstanceTypes": "false",
+            },
+        },
+    )
+
+
+def tag_on_create(scope: Construct, guardrails: Guardrails, resource_types: Sequence[str]) -> iam.PolicyStatement:
+    """Creating with tags needs sagemaker:AddTags on the new resource; only with the team tag."""
+    return iam.PolicyStatement(
+        sid="TagOnCreateWithTeamTag",
+        actions=["sagemaker:AddTags"],
+        resources=[sagemaker_arn(scope, kind) for kind in resource_types],
+        conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
+    )
+
+
+def manage_team_jobs(
+    scope: Construct, guardrails: Guardrails, actions: Sequence[str], resource_types: Sequence[str]
+) -> iam.PolicyStatement:
+    """Describe / stop / list tags of the team's own resources, recognized by the team tag."""
+    return iam.PolicyStatement(
+        sid="ManageTeamJobs",
+        actions=list(actions),
+        resources=[sagemaker_arn(scope, kind) for kind in resource_types],
+        conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG_KEY}": guardrails.team_name}},
+    )

@@ -74,7 +74,8 @@ class PipelineRuntime(Construct):
         self.token_table.add_global_secondary_index(
             index_name="ByExecution",
             partition_key=dynamodb.Attribute(name="ExecutionArn", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["JobType"],
         )
         self.failures = sns.Topic(
             self,

@@ -1,0 +1,56 @@
+"""What can happen to an execution, as the simulator plays it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """``events``: state-change events delivered for the terminal state (0 = lost, 2 = duplicated).
+    ``sagemaker_rejections``: API -> error codes SageMaker answers first (not counted as accepted).
+    ``lambda_failures``: function id part -> (error type, times) the Lambda service fails after the
+    handler ran."""
+
+    name: str
+    description: str
+    job_seconds: float | None = 3600.0  # None: the job's whole MaxRuntimeInSeconds, less a minute
+    outcome: str = "Completed"
+    failure_reason: str | None = None
+    events: int = 1
+    abort: bool = False
+    sagemaker_rejections: dict[str, list[str]] = field(default_factory=dict)
+    lambda_failures: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("success", "the job completes after an hour and SageMaker reports it once"),
+        Scenario(
+            "job-failure",
+            "the job fails; the execution fails with SageMaker's FailureReason and notifies the team",
+            job_seconds=900,
+            outcome="Failed",
+            failure_reason="AlgorithmError: CUDA out of memory. Tried to allocate 2.00 GiB (exit code 1)",
+        ),
+        Scenario(
+            "throttling",
+            "SageMaker throttles the first CreateTrainingJob; the launch is retried with backoff",
+            sagemaker_rejections={"CreateTrainingJob": ["ThrottlingException", "ThrottlingException"]},
+        ),
+        Scenario("lost-event", "no state-change event arrives; the wait times out and reconciles", events=0),
+        Scenario("duplicate-event", "SageMaker sends the completion event twice", events=2),
+        Scenario("abort", "the execution is stopped from the console while the job runs", abort=True),
+        Scenario(
+            "slow-job",
+            "the job runs as long as its MaxRuntimeInSeconds allows (28 simulated days at most)",
+            job_seconds=None,
+        ),
+        Scenario(
+            "retried-launch",
+            "the launch step fails after creating the job and is retried; it adopts the job",
+            lambda_failures={"Launch": ("Lambda.ServiceException", 1)},
+        ),
+    )
+}

@@ -7,7 +7,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from tunestack_runtime import datasets, token_store, training_lifecycle
+from botocore.config import Config
+from tunestack_runtime import datasets, training_lifecycle
 from tunestack_runtime.errors import InvalidDataset
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import TeamPolicy
@@ -25,8 +26,17 @@ logger = Logger(service="tunestack")
 TIMEOUT_MARGIN_SECONDS = 1800
 
 
+#: Step Functions owns retries (with back-off and jitter, visible in the execution's history), so
+#: the SDK does not retry SageMaker calls behind its back.
+_NO_SDK_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
 def _table() -> Any:
     return boto3.resource("dynamodb").Table(os.environ["TOKEN_TABLE"])
+
+
+def _sagemaker() -> Any:
+    return boto3.client("sagemaker", config=_NO_SDK_RETRIES)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -87,7 +97,7 @@ def _check_dataset(s3: Any, recipe: TrainingRecipe, uri: str | None) -> dict[str
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the training job; the token completes later."""
     return training_lifecycle.launch(
-        sagemaker=boto3.client("sagemaker"),
+        sagemaker=_sagemaker(),
         sfn=boto3.client("stepfunctions"),
         table=_table(),
         params=event["CreateTrainingJob"],
@@ -105,26 +115,19 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not name or detail.get("TrainingJobStatus") not in training_lifecycle.TERMINAL:
         return {"Completed": False}
     done = training_lifecycle.complete(
-        sagemaker=boto3.client("sagemaker"), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
+        sagemaker=_sagemaker(), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
     )
     return {"Completed": done, "TrainingJobName": name}
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return training_lifecycle.reconcile(
-        sagemaker=boto3.client("sagemaker"), table=_table(), job_name=event["TrainingJobName"]
-    )
+    return training_lifecycle.reconcile(sagemaker=_sagemaker(), table=_table(), job_name=event["TrainingJobName"])
 
 
 @logger.inject_lambda_context(log_event=False)
 def on_execution_end(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: an execution was aborted or timed out; stop the jobs it launched."""
     arn = event.get("detail", {}).get("executionArn", "")
-    stopped = training_lifecycle.stop_jobs_of_execution(
-        sagemaker=boto3.client("sagemaker"), table=_table(), execution_arn=arn
-    )
+    stopped = training_lifecycle.stop_jobs_of_execution(sagemaker=_sagemaker(), table=_table(), execution_arn=arn)
     return {"Stopped": stopped}
-
-
-__all__ = ["launch", "on_execution_end", "on_state_change", "reconcile", "token_store", "validate"]

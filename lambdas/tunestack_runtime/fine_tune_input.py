@@ -216,6 +216,8 @@ def _training_data(raw: Any, policy: TeamPolicy, problems: _Problems) -> str | N
         return None
     if raw.startswith("s3://"):
         bucket, _, key = raw[len("s3://") :].partition("/")
+        if not policy.bucket:  # offline: the bucket's name is known only once deployed
+            return raw
         if bucket != policy.bucket:
             problems.policy.append(
                 f"{where}: data must lie in the team bucket {policy.bucket!r}, got bucket {bucket!r}"

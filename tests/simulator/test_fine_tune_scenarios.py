@@ -1,0 +1,140 @@
+"""Every scenario through the real synthesized fine-tune state machine, offline."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.simulator.conftest import example
+from tunestack.simulator.harness import SimulationResult, Simulator
+from tunestack.simulator.scenarios import SCENARIOS
+
+HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Report the model"]
+OUTPUT_FIELDS = {
+    "ParentModel",
+    "TrainingJobName",
+    "TrainingJobArn",
+    "TrainingTimeSeconds",
+    "BillableTimeSeconds",
+    "ModelArtifacts",
+}
+
+
+def run(simulator: Simulator, scenario: str, name: str = "fine-tune-text") -> SimulationResult:
+    payload, data = example(name)
+    return simulator.run("fine-tune", payload, scenario, data_dir=data)
+
+
+@pytest.fixture(scope="module")
+def results(vision: Simulator) -> dict[str, SimulationResult]:
+    return {name: run(vision, name) for name in SCENARIOS}
+
+
+def test_every_scenario_creates_the_training_job_exactly_once(results: dict[str, SimulationResult]) -> None:
+    assert {name: r.sagemaker_calls.get("CreateTrainingJob") for name, r in results.items()} == {
+        name: 1 for name in SCENARIOS
+    }
+    assert all(r.simulated for r in results.values())
+
+
+def test_success_reports_the_model(results: dict[str, SimulationResult]) -> None:
+    result = results["success"]
+    assert result.status == "SUCCEEDED"
+    assert result.states == HAPPY_STATES
+    assert set(result.output) == OUTPUT_FIELDS
+    assert result.output["ParentModel"] == "huggingface-tc-bert-base-cased@2.1.0"
+    assert result.output["TrainingJobName"] == "news-sentiment-bert"
+    assert result.output["ModelArtifacts"] == (
+        "s3://tunestack-vision-data-simulated/news-sentiment-bert/output/model.tar.gz"
+    )
+    assert result.output["TrainingTimeSeconds"] == 3600
+    assert result.notifications == []
+
+
+def test_job_failure_fails_with_sagemakers_reason_and_notifies(results: dict[str, SimulationResult]) -> None:
+    result = results["job-failure"]
+    assert result.status == "FAILED"
+    assert result.error == "TrainingJobFailed"
+    assert result.cause == SCENARIOS["job-failure"].failure_reason
+    assert result.states[-2:] == ["Notify the team", "Fine-tune failed"]
+    (notification,) = result.notifications
+    assert notification["message"]["Error"] == "TrainingJobFailed"
+    assert "CUDA out of memory" in notification["message"]["Cause"]
+
+
+def test_throttled_create_is_retried_until_accepted(results: dict[str, SimulationResult]) -> None:
+    result = results["throttling"]
+    assert result.status == "SUCCEEDED"
+    # Two rejections were not counted; back-off slept in simulated time.
+    assert result.sagemaker_calls["CreateTrainingJob"] == 1
+    assert result.simulated_seconds > 3600
+
+
+def test_lost_event_is_reconciled_by_one_describe(results: dict[str, SimulationResult]) -> None:
+    result = results["lost-event"]
+    assert result.status == "SUCCEEDED"
+    assert result.states == [*HAPPY_STATES[:2], "Reconcile after timeout", "Report the model"]
+    assert result.sagemaker_calls["DescribeTrainingJob"] == 1
+    assert set(result.output) == OUTPUT_FIELDS
+
+
+def test_duplicate_events_complete_the_execution_once(results: dict[str, SimulationResult]) -> None:
+    result = results["duplicate-event"]
+    assert result.status == "SUCCEEDED"
+    assert result.states == HAPPY_STATES
+    assert result.output["TrainingJobName"] == "news-sentiment-bert"
+
+
+def test_abort_stops_the_job(results: dict[str, SimulationResult]) -> None:
+    result = results["abort"]
+    assert result.status == "ABORTED"
+    assert result.sagemaker_calls.get("StopTrainingJob") == 1
+
+
+def test_retried_launch_adopts_the_job_it_created(results: dict[str, SimulationResult]) -> None:
+    result = results["retried-launch"]
+    assert result.status == "SUCCEEDED"
+    assert result.sagemaker_calls["CreateTrainingJob"] == 1
+    assert result.sagemaker_calls["ListTags"] == 1  # the adoption checked the job is this execution's
+
+
+def test_a_28_day_job_costs_the_same_transitions_as_a_fast_one(results: dict[str, SimulationResult]) -> None:
+    fast, slow = results["success"], results["slow-job"]
+    assert slow.status == fast.status == "SUCCEEDED"
+    assert slow.output["TrainingTimeSeconds"] == 28 * 24 * 3600 - 60
+    assert (slow.state_transitions, slow.history_events) == (fast.state_transitions, fast.history_events)
+
+
+def test_vision_example_checks_class_folders(vision: Simulator) -> None:
+    result = run(vision, "success", "fine-tune-vision")
+    assert result.status == "SUCCEEDED"
+    assert result.output["ParentModel"] == "pytorch-ic-mobilenet-v2@3.0.6"
+
+
+def test_bad_dataset_fails_in_the_first_state_creating_nothing(vision: Simulator, tmp_path) -> None:
+    (tmp_path / "data.csv").write_text("label,text\n0,fine\n1,bad\n")
+    payload, _ = example("fine-tune-text")
+    result = vision.run("fine-tune", payload, "success", data_dir=tmp_path)
+    assert result.status == "FAILED" and result.error == "InvalidDataset"
+    assert "line 1: column 1 must be an integer class label" in result.cause
+    assert result.states == ["Validate input and dataset", "Notify the team", "Fine-tune failed"]
+    assert result.sagemaker_calls == {}
+
+
+def test_policy_violation_names_the_field_and_creates_nothing(nlp: Simulator) -> None:
+    payload, data = example("fine-tune-text")
+    result = nlp.run("fine-tune", payload, "success", data_dir=data)
+    assert result.error == "PolicyViolation"
+    assert "$.InstanceType: 'ml.p3.8xlarge' is not allowed" in result.cause
+    assert result.sagemaker_calls == {}
+
+
+def test_model_name_of_another_execution_is_a_conflict_not_an_adoption(vision: Simulator) -> None:
+    payload, data = example("fine-tune-text")
+    first = vision.run("fine-tune", payload, "success", data_dir=data)
+    assert first.status == "SUCCEEDED"
+    # A fresh simulated account per run: within one run, two executions are needed to collide,
+    # which the unit tests of the launch cover; here the same input simply succeeds again.
+    again = vision.run("fine-tune", copy.deepcopy(payload), "success", data_dir=data)
+    assert again.sagemaker_calls["CreateTrainingJob"] == 1

@@ -1,0 +1,162 @@
+"""The ``tunestack`` command: validate an execution input, or run it offline in the simulator.
+
+Exit codes: 0 valid / SUCCEEDED, 1 invalid / FAILED or ABORTED, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunestack.config import TeamConfig, TeamConfigError, load_teams
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("fine-tune",)
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as error:
+        print(f"tunestack: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunestack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check an execution input as the first state does")
+    validate.add_argument("kind", choices=KINDS)
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--team", help="team in cdk.json (default: the first)")
+    validate.set_defaults(run=_validate)
+
+    simulate = commands.add_parser("simulate", help="run the synthesized state machine offline (simulated)")
+    simulate.add_argument("kind", choices=KINDS)
+    simulate.add_argument("file", type=Path)
+    simulate.add_argument("--team", help="team in cdk.json (default: the first)")
+    simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
+    simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
+    simulate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    simulate.set_defaults(run=_simulate)
+    return parser
+
+
+def _teams() -> list[TeamConfig]:
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    try:
+        return load_teams(context.get("teams"))
+    except TeamConfigError as error:
+        raise UsageError(str(error)) from None
+
+
+def _team(name: str | None) -> TeamConfig:
+    teams = _teams()
+    if name is None:
+        return teams[0]
+    for team in teams:
+        if team.name == name:
+            return team
+    raise UsageError(f"no team {name!r} in cdk.json (teams: {', '.join(t.name for t in teams)})")
+
+
+def _read_input(path: Path) -> tuple[Any, str | None]:
+    """The parsed input, or the problem that makes it unreadable as JSON."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        return json.loads(path.read_text()), None
+    except json.JSONDecodeError as error:
+        return None, f"$: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from tunestack.offline_validation import validate_offline
+
+    team = _team(args.team)
+    payload, problem = _read_input(args.file)
+    report = validate_offline(args.kind, payload, team) if problem is None else None
+    problems = [problem] if problem else report.problems  # type: ignore[union-attr]
+    if problems:
+        print(f"{args.file}: INVALID for team {team.name}", file=sys.stderr)
+        for line in problems:
+            print(line)
+        return 1
+    assert report is not None
+    print(f"{args.file}: valid {args.kind} input for team {team.name}")
+    for note in report.skipped:
+        print(f"  skipped offline: {note}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tunestack.simulator.assembly import ensure_synthesized
+    from tunestack.simulator.harness import Simulator
+    from tunestack.simulator.scenarios import SCENARIOS
+
+    if args.scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {args.scenario!r} (scenarios: {', '.join(SCENARIOS)})")
+    team = _team(args.team)
+    payload, problem = _read_input(args.file)
+    if problem:
+        print(problem)
+        return 1
+    data = args.data or _example_data(args.file)
+    if data is not None and not data.is_dir():
+        raise UsageError(f"--data {data}: not a folder")
+    outdir = ensure_synthesized(ROOT)
+    result = Simulator(outdir, team).run(args.kind, payload, args.scenario, data_dir=data)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_result(args, team, result)
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _example_data(file: Path) -> Path | None:
+    """Convention: examples/<name>.json finds its dataset in examples/data/<name>/."""
+    folder = file.parent / "data" / file.stem
+    return folder if folder.is_dir() else None
+
+
+def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> None:
+    print(f"SIMULATED {args.kind} of {args.file} for team {team.name}, scenario {result.scenario}")
+    print("(offline: moto and a simulated SageMaker; nothing reached AWS)")
+    for number, state in enumerate(result.states, 1):
+        print(f"  {number:>2}. {state}")
+    hours = result.simulated_seconds / 3600
+    print(
+        f"{result.status}: {result.state_transitions} state transitions, {result.history_events} history events, "
+        f"{hours:.1f} simulated hours"
+    )
+    calls = ", ".join(f"{api} x{n}" for api, n in result.sagemaker_calls.items()) or "none"
+    print(f"SageMaker calls accepted: {calls}")
+    if result.error:
+        print(f"error: {result.error}\ncause: {_readable_cause(result.cause)}")
+    if result.notifications:
+        print(f"team notified: {len(result.notifications)} message(s) on the failure topic")
+    if result.output is not None:
+        print("output:")
+        print(json.dumps(result.output, indent=2))
+
+
+def _readable_cause(cause: str | None) -> str | None:
+    """A Lambda error's cause is its JSON error payload; show the message a person wrote."""
+    try:
+        return str(json.loads(cause or "")["errorMessage"])
+    except (ValueError, KeyError, TypeError):
+        return cause
+
+
+if __name__ == "__main__":
+    sys.exit(main())

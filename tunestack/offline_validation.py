@@ -1,0 +1,59 @@
+"""The first state's validation, run on a workstation: the same code the Lambda runs, with the
+team's policy from cdk.json. What needs AWS (the bucket's name, the dataset's contents, JumpStart
+specs) is skipped and said so.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunestack.config import TeamConfig
+
+LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
+if str(LAMBDA_SOURCE) not in sys.path:  # the runtime ships in the Lambda asset, not this package
+    sys.path.append(str(LAMBDA_SOURCE))
+
+from tunestack_runtime.errors import TunestackError  # noqa: E402
+from tunestack_runtime.fine_tune_input import validate_fine_tune_input  # noqa: E402
+from tunestack_runtime.policy import TeamPolicy  # noqa: E402
+
+
+@dataclass
+class OfflineReport:
+    problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
+    """The policy the pipelines hand their Lambdas, from the team's cdk.json entry."""
+    return TeamPolicy(
+        team=team.name,
+        bucket=bucket,
+        region=team.region or "",
+        training_instance_types=team.allowed_instance_types.training,
+        hosting_instance_types=team.allowed_instance_types.hosting,
+        default_training_instance_type=team.default_instance_types.training,
+        default_hosting_instance_type=team.default_instance_types.hosting,
+        max_instance_count=team.limits.max_instance_count,
+        max_runtime_in_seconds=team.limits.max_runtime_in_seconds,
+    )
+
+
+def validate_offline(kind: str, payload: Any, team: TeamConfig) -> OfflineReport:
+    if kind != "fine-tune":
+        raise ValueError(f"unknown kind {kind!r}")
+    report = OfflineReport(
+        skipped=[
+            "dataset layout (data.csv rows, image class folders): needs the team bucket",
+            "JumpStart model, supported instance types and hyperparameter bounds: need the JumpStart bucket",
+            "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
+        ]
+    )
+    try:
+        validate_fine_tune_input(payload, team_policy(team))
+    except TunestackError as error:
+        report.problems = str(error).splitlines()
+    return report

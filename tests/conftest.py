@@ -47,3 +47,8 @@ def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="session")
 def foundation_templates(synthesized: Synthesized) -> dict[str, Template]:
     return {name: Template.from_stack(t.foundation) for name, t in synthesized.teams.items()}
+
+
+@pytest.fixture(scope="session")
+def pipelines_templates(synthesized: Synthesized) -> dict[str, Template]:
+    return {name: Template.from_stack(t.pipelines) for name, t in synthesized.teams.items()}

@@ -1,0 +1,85 @@
+"""The tunestack command as a data scientist runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tunestack.cli import main
+
+
+def test_validate_accepts_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("fine-tune-text", "fine-tune-vision"):
+        assert main(["validate", "fine-tune", str(ROOT / "examples" / f"{name}.json")]) == 0
+    out = capsys.readouterr().out
+    assert "valid fine-tune input for team vision" in out and "skipped offline: dataset layout" in out
+
+
+def test_validate_lists_each_problem_with_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"ModelName": "x_y", "Algorithm": {"JumpStartModelId": "a-b"}, "Colour": 1}))
+    assert main(["validate", "fine-tune", str(bad)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["$.Colour", "$.ModelName"]
+
+
+def test_validate_reports_broken_json_as_invalid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"ModelName": ')
+    assert main(["validate", "fine-tune", str(bad)]) == 1
+    assert capsys.readouterr().out.startswith("$: not valid JSON")
+
+
+def test_policy_depends_on_the_team(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "fine-tune", str(ROOT / "examples" / "fine-tune-text.json"), "--team", "nlp"]) == 1
+    assert "$.InstanceType: 'ml.p3.8xlarge' is not allowed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "fine-tune", "missing.json"],
+        ["validate", "fine-tune", "examples/fine-tune-text.json", "--team", "nobody"],
+        ["validate", "tune-everything", "examples/fine-tune-text.json"],
+        ["simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "meteor-strike"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tunestack.cli", *argv], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2, result.stderr
+
+
+def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
+    # Synthesizes cdk.out first when it is missing or older than the sources.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tunestack.cli",
+            "simulate",
+            "fine-tune",
+            "examples/fine-tune-text.json",
+            "--scenario",
+            "job-failure",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert {"status", "output", "error", "cause", "state_transitions", "history_events", "sagemaker_calls"} <= set(
+        document
+    )
+    assert document["simulated"] is True and document["status"] == "FAILED"
+    assert document["sagemaker_calls"] == {"CreateTrainingJob": 1, "DescribeTrainingJob": 1}

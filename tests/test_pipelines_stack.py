@@ -1,0 +1,187 @@
+"""The pipelines stack: state machine settings, wait mechanism, events and guardrails in IAM."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.test_foundation_stack import as_list, only, policy_statements
+
+TEAMS = ["vision", "nlp"]
+
+
+def definition(template: Template) -> dict[str, Any]:
+    """The state machine definition with every intrinsic replaced by a placeholder string."""
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "INTRINSIC" for p in parts))
+
+
+def statements_with(template: Template, action: str) -> list[dict[str, Any]]:
+    return [s for s in policy_statements(template) if action in as_list(s["Action"])]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_state_machine_is_standard_logged_and_traced(pipelines_templates: dict[str, Template], team: str) -> None:
+    template = pipelines_templates[team]
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    group_id = props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][
+        0
+    ]
+    assert "KmsKeyId" in template.find_resources("AWS::Logs::LogGroup")[group_id]["Properties"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_launch_waits_on_a_task_token_with_a_timeout_from_the_job(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    states = definition(pipelines_templates[team])["States"]
+    launch = states["Train (waits for SageMaker)"]
+    assert launch["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
+    assert launch["Parameters"]["Payload"]["TaskToken.$"] == "$$.Task.Token"
+    assert launch["TimeoutSecondsPath"] == "$.Launch.TaskTimeoutSeconds"
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in launch["Catch"]}
+    assert catches[("States.Timeout",)] == "Reconcile after timeout"
+    assert catches[("States.ALL",)] == "Notify the team"
+    # No Wait state, no polling loop: the history does not grow with the job's duration.
+    assert not [s for s in states.values() if s["Type"] in {"Wait", "Choice"}]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_tasks_retry_transient_errors_with_jitter_and_never_input_errors(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    states = definition(pipelines_templates[team])["States"]
+    for name in ("Validate input and dataset", "Train (waits for SageMaker)", "Reconcile after timeout"):
+        retries = states[name]["Retry"]
+        transient = retries[0]
+        assert "Lambda.ServiceException" in transient["ErrorEquals"]
+        assert "SageMakerThrottled" in transient["ErrorEquals"]
+        assert transient["JitterStrategy"] == "FULL" and transient["BackoffRate"] == 2
+        assert retries[1]["ErrorEquals"] == ["ResourceLimitExceeded"]
+        retried = {e for r in retries for e in r["ErrorEquals"]}
+        assert not retried & {"InvalidInput", "PolicyViolation", "InvalidDataset", "States.ALL", "TrainingJobFailed"}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_failures_notify_then_fail_with_the_reason(pipelines_templates: dict[str, Template], team: str) -> None:
+    states = definition(pipelines_templates[team])["States"]
+    assert states["Notify the team"]["Resource"].endswith(":states:::sns:publish")
+    assert states["Notify the team"]["Next"] == "Fine-tune failed"
+    assert states["Fine-tune failed"] == {"Type": "Fail", "ErrorPath": "$.Error.Error", "CausePath": "$.Error.Cause"}
+    _, topic = only(pipelines_templates[team], "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in topic["Properties"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_state_change_rules_drive_completion_and_stopping(pipelines_templates: dict[str, Template], team: str) -> None:
+    template = pipelines_templates[team]
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Training Job State Change"],
+                "detail": {"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
+            },
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value(), "RetryPolicy": Match.any_value()})],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like(
+                {"source": ["aws.states"], "detail": Match.object_like({"status": ["ABORTED", "TIMED_OUT"]})}
+            )
+        },
+    )
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_token_table_is_encrypted_recoverable_and_expiring(pipelines_templates: dict[str, Template], team: str) -> None:
+    _, table = only(pipelines_templates[team], "AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert props["SSESpecification"]["SSEEnabled"] is True and "KMSMasterKeyId" in props["SSESpecification"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ExpiresAt", "Enabled": True}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_create_training_job_is_held_to_the_team_guardrails(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    (statement,) = statements_with(pipelines_templates[team], "sagemaker:CreateTrainingJob")
+    conditions = statement["Condition"]
+    all_values = conditions["ForAllValues:StringEquals"]
+    assert {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds", "sagemaker:InstanceTypes"} <= set(all_values)
+    assert (
+        all_values["sagemaker:InstanceTypes"]
+        == {
+            "vision": ["ml.p3.2xlarge", "ml.p3.8xlarge", "ml.g5.2xlarge", "ml.g5.12xlarge", "ml.m5.xlarge"],
+            "nlp": ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.m5.xlarge", "ml.m5.2xlarge"],
+        }[team]
+    )
+    equals = conditions["StringEquals"]
+    assert equals["aws:RequestTag/tunestack:team"] == team
+    assert equals["sagemaker:VolumeKmsKey"] == equals["sagemaker:OutputKmsKey"]
+    assert conditions["Null"] == {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+        "sagemaker:InstanceTypes": "false",
+    }
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_pass_role_only_the_team_role_only_to_sagemaker(pipelines_templates: dict[str, Template], team: str) -> None:
+    (statement,) = statements_with(pipelines_templates[team], "iam:PassRole")
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    # The team role, read from the foundation's SSM parameter: one ARN, no wildcard.
+    assert "platformrolearn" in statement["Resource"]["Ref"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_describe_and_stop_are_scoped_to_the_team_tag(pipelines_templates: dict[str, Template], team: str) -> None:
+    for action in ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"):
+        for statement in statements_with(pipelines_templates[team], action):
+            assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/tunestack:team": team}}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_no_wildcard_sagemaker_actions_and_no_managed_policies(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    template = pipelines_templates[team]
+    actions = [a for s in policy_statements(template) for a in as_list(s["Action"])]
+    assert not [a for a in actions if a.startswith("sagemaker:") and "*" in a]
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_functions_share_one_asset_and_the_public_powertools_layer(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    functions = pipelines_templates[team].find_resources("AWS::Lambda::Function")
+    assert len(functions) == 5
+    assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
+    for function in functions.values():
+        props = function["Properties"]
+        assert "017000801446:layer:AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "KmsKeyArn" in props
+        assert props["Handler"].startswith("tunestack_handlers.fine_tune.")
+
+
+def test_pipelines_read_the_foundation_through_ssm_not_exports(pipelines_templates: dict[str, Template]) -> None:
+    template = pipelines_templates["nlp"].to_json()
+    defaults = {p.get("Default") for p in template["Parameters"].values()}
+    assert {f"/tunestack/nlp/platform/{f}" for f in ("bucket-name", "key-arn", "role-arn")} <= defaults
+    assert "Fn::ImportValue" not in json.dumps(template)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.simulator.conftest import example
@@ -128,13 +126,3 @@ def test_policy_violation_names_the_field_and_creates_nothing(nlp: Simulator) ->
     assert result.error == "PolicyViolation"
     assert "$.InstanceType: 'ml.p3.8xlarge' is not allowed" in result.cause
     assert result.sagemaker_calls == {}
-
-
-def test_model_name_of_another_execution_is_a_conflict_not_an_adoption(vision: Simulator) -> None:
-    payload, data = example("fine-tune-text")
-    first = vision.run("fine-tune", payload, "success", data_dir=data)
-    assert first.status == "SUCCEEDED"
-    # A fresh simulated account per run: within one run, two executions are needed to collide,
-    # which the unit tests of the launch cover; here the same input simply succeeds again.
-    again = vision.run("fine-tune", copy.deepcopy(payload), "success", data_dir=data)
-    assert again.sagemaker_calls["CreateTrainingJob"] == 1

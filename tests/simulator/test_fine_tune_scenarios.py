@@ -126,3 +126,18 @@ def test_policy_violation_names_the_field_and_creates_nothing(nlp: Simulator) ->
     assert result.error == "PolicyViolation"
     assert "$.InstanceType: 'ml.p3.8xlarge' is not allowed" in result.cause
     assert result.sagemaker_calls == {}
+
+
+def test_invalid_inputs_fail_in_the_first_state_and_reach_no_sagemaker_call(nlp: Simulator) -> None:
+    from tests.runtime.test_fine_tune_input import INVALID, POLICY_VIOLATIONS, mutate
+
+    cases = [c for c in INVALID + POLICY_VIOLATIONS if c[1] is not None]
+    payloads = [mutate(path, value) for _, path, value, _ in cases]
+    payloads = [{**p, "InstanceType": p.get("InstanceType", "ml.g4dn.xlarge")} for p in payloads]
+    results = nlp.run_many("fine-tune", payloads)
+    assert len(results) >= 25
+    for (case, *_), result in zip(cases, results, strict=True):
+        assert result.status == "FAILED", case
+        assert result.error in {"InvalidInput", "PolicyViolation"}, (case, result.error)
+        assert result.states == ["Validate input and dataset", "Notify the team", "Fine-tune failed"], case
+        assert result.sagemaker_calls == {}, case

@@ -87,19 +87,33 @@ class Simulator:
         scenario_name: str = "success",
         data_dir: Path | None = None,
     ) -> SimulationResult:
+        (result,) = self.run_many(kind, [payload], scenario_name, data_dir)
+        return result
+
+    def run_many(
+        self,
+        kind: str,
+        payloads: list[Any],
+        scenario_name: str = "success",
+        data_dir: Path | None = None,
+    ) -> list[SimulationResult]:
+        """Run each input as its own execution, in one simulated account (deployed once)."""
         if kind not in STATE_MACHINES:
             raise ValueError(f"unknown state machine {kind!r} (known: {', '.join(STATE_MACHINES)})")
         scenario = SCENARIOS[scenario_name]
         clock = SimClock()
-        sagemaker = SimulatedSageMaker(
-            clock, SageMakerFaults(reject={k: list(v) for k, v in scenario.sagemaker_rejections.items()})
-        )
+        rejections = {k: list(v) for k, v in scenario.sagemaker_rejections.items()}
+        sagemaker = SimulatedSageMaker(clock, SageMakerFaults(reject=rejections))
         faults = LambdaFaults(after_run=dict(scenario.lambda_failures))
         with self._sandbox(clock, sagemaker, faults):
             deployment = deploy(self.stack, self.team, self.region)
             if data_dir is not None:
-                upload_folder(data_dir, deployment.bucket, _prefix_of(payload))
-            return _play(deployment, kind, payload, scenario, clock, sagemaker)
+                upload_folder(data_dir, deployment.bucket, _prefix_of(payloads[0]))
+            results = []
+            for number, payload in enumerate(payloads):
+                sagemaker.calls.clear()
+                results.append(_play(deployment, kind, payload, scenario, clock, sagemaker, number))
+            return results
 
     @contextmanager
     def _sandbox(self, clock: SimClock, sagemaker: SimulatedSageMaker, faults: LambdaFaults) -> Iterator[None]:
@@ -250,11 +264,12 @@ def _play(
     scenario: Scenario,
     clock: SimClock,
     sagemaker: SimulatedSageMaker,
+    number: int = 0,
 ) -> SimulationResult:
     sfn = boto3.client("stepfunctions")
     machine = next(arn for lid, arn in deployment.state_machines.items() if lid.startswith(STATE_MACHINES[kind]))
     execution = sfn.start_execution(
-        stateMachineArn=machine, name=f"simulated-{scenario.name}", input=json.dumps(payload)
+        stateMachineArn=machine, name=f"simulated-{scenario.name}-{number}", input=json.dumps(payload)
     )["executionArn"]
     job = _wait_for_job(sfn, execution, sagemaker)
     if job is not None:
@@ -270,7 +285,7 @@ def _wait_for_job(sfn: Any, execution: str, sagemaker: SimulatedSageMaker) -> st
     while time.monotonic() < deadline:
         events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
         if any(e["type"] == "TaskSubmitted" for e in events) and sagemaker.jobs:
-            return next(iter(sagemaker.jobs))
+            return next(reversed(sagemaker.jobs))
         if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
             return None
         time.sleep(0.005)

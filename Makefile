@@ -14,12 +14,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth scan test lint unit clean
+.PHONY: help setup synth test lint bench clean
 
 help:
 	@echo "make synth  set up if needed, synthesize every team's stacks to cdk.out/, run the compliance gates"
 	@echo "make test   set up if needed, lint and run every test"
 	@echo "make lint   ruff and mypy"
+	@echo "make bench  measure synth, transitions, Lambda asset and imports, validator; write benchmarks/"
 	@echo "make clean  remove cdk.out/ (keeps .venv/ and node_modules/)"
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -44,6 +45,9 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf cdk.out

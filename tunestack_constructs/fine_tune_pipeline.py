@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -258,39 +259,41 @@ class FineTunePipeline(Construct):
         return machine
 
     def _events(self, runtime: PipelineRuntime) -> None:
-        on_change = events.Rule(
-            self,
+        self._rule(
+            runtime,
             "TrainingJobStateChange",
-            description="Completes executions waiting on a training job",
-            event_pattern=events.EventPattern(
+            "Completes executions waiting on a training job",
+            events.EventPattern(
                 source=["aws.sagemaker"],
                 detail_type=["SageMaker Training Job State Change"],
                 detail={"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
             ),
+            self.state_change_fn,
         )
-        on_change.add_target(
-            targets.LambdaFunction(
-                self.state_change_fn,
-                dead_letter_queue=runtime.dead_letters,
-                retry_attempts=8,
-                max_event_age=cdk.Duration.hours(2),
-            )
-        )
-        on_end = events.Rule(
-            self,
+        self._rule(
+            runtime,
             "ExecutionEnded",
-            description="Stops the training jobs of executions that were aborted or timed out",
-            event_pattern=events.EventPattern(
+            "Stops the training jobs of executions that were aborted or timed out",
+            events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
+            self.execution_end_fn,
         )
-        on_end.add_target(
+
+    def _rule(
+        self,
+        runtime: PipelineRuntime,
+        construct_id: str,
+        description: str,
+        pattern: events.EventPattern,
+        function: lambda_.IFunction,
+    ) -> None:
+        """EventBridge delivers asynchronously: retries for two hours, then the dead-letter queue."""
+        rule = events.Rule(self, construct_id, description=description, event_pattern=pattern)
+        rule.add_target(
             targets.LambdaFunction(
-                self.execution_end_fn,
-                dead_letter_queue=runtime.dead_letters,
-                retry_attempts=8,
-                max_event_age=cdk.Duration.hours(2),
+                function, dead_letter_queue=runtime.dead_letters, retry_attempts=8, max_event_age=cdk.Duration.hours(2)
             )
         )

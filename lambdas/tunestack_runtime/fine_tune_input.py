@@ -21,6 +21,9 @@ MAX_HYPERPARAMETER_KEY = 256
 MAX_HYPERPARAMETER_VALUE = 2500
 MAX_METRIC_DEFINITIONS = 40
 DEFAULT_MAX_RUNTIME_SECONDS = 24 * 3600
+#: ``Deploy`` is parsed and checked, but fine-tune executions do not deploy yet: the field is
+#: refused rather than silently ignored until the deploy state machine exists.
+DEPLOY_FROM_FINE_TUNE = False
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _JUMPSTART_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,127}$")
@@ -123,7 +126,14 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     spot = payload.get("UseSpotInstances", False)
     if not isinstance(spot, bool):
         problems.shape.append(f"$.UseSpotInstances: must be true or false, got {spot!r}")
-    deploy = _deploy(payload.get("Deploy"), policy, problems)
+    deploy = None
+    if "Deploy" in payload and not DEPLOY_FROM_FINE_TUNE:
+        problems.shape.append(
+            "$.Deploy: deploying from a fine-tune execution is not available in this version; "
+            "leave Deploy out and deploy the model artifacts separately"
+        )
+    else:
+        deploy = _deploy(payload.get("Deploy"), policy, problems)
 
     problems.raise_if_any()
     assert isinstance(model_name, str) and algorithm is not None

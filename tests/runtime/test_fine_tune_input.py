@@ -33,13 +33,16 @@ VALID: dict[str, Any] = {
     "InstanceCount": 1,
     "MaxRuntimeInSeconds": 7200,
     "UseSpotInstances": True,
+}
+VALID_WITH_DEPLOY: dict[str, Any] = {
+    **VALID,
     "Deploy": {"EndpointName": "news-classifier", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1},
 }
 
 
-def mutate(path: str, value: Any) -> dict[str, Any]:
-    """VALID with the field at ``a.b`` set to ``value`` (or removed when value is ...)."""
-    payload = copy.deepcopy(VALID)
+def mutate(path: str, value: Any, base: dict[str, Any] = VALID) -> dict[str, Any]:
+    """``base`` with the field at ``a.b`` set to ``value`` (or removed when value is ...)."""
+    payload = copy.deepcopy(base)
     *parents, last = path.split(".")
     target = payload
     for part in parents:
@@ -57,8 +60,7 @@ def test_valid_input_is_normalized() -> None:
     assert request.algorithm.kind == "jumpstart" and request.algorithm.name == "huggingface-tc-bert-base-cased"
     assert request.training_data_uri == "s3://nlp-data-bucket/datasets/news/"
     assert request.instance_type == "ml.p3.8xlarge" and request.instance_count == 1
-    assert request.use_spot_instances is True
-    assert request.deploy is not None and request.deploy.endpoint_name == "news-classifier"
+    assert request.use_spot_instances is True and request.deploy is None
 
 
 def test_minimal_input_gets_the_team_defaults() -> None:
@@ -155,10 +157,6 @@ INVALID = [
     ("batch size as string", "BatchSizePerGpu", "16", r"\$\.BatchSizePerGpu"),
     ("instance count as bool", "InstanceCount", True, r"\$\.InstanceCount: must be a positive integer"),
     ("spot as string", "UseSpotInstances", "yes", r"\$\.UseSpotInstances: must be true or false"),
-    ("deploy not an object", "Deploy", "yes", r"\$\.Deploy: must be an object"),
-    ("deploy without endpoint name", "Deploy.EndpointName", ..., r"\$\.Deploy\.EndpointName: required"),
-    ("deploy with unknown key", "Deploy.Variant", "a", r"\$\.Deploy\.Variant: unknown field"),
-    ("deploy count zero", "Deploy.InitialInstanceCount", 0, r"\$\.Deploy\.InitialInstanceCount: must be a positive"),
 ]
 
 POLICY_VIOLATIONS = [
@@ -176,13 +174,21 @@ POLICY_VIOLATIONS = [
     ),
     ("too many instances", "InstanceCount", 3, r"\$\.InstanceCount: 3 exceeds the team's limit of 2"),
     ("runtime over the team limit", "MaxRuntimeInSeconds", 86401, r"\$\.MaxRuntimeInSeconds: 86401 exceeds"),
+]
+
+
+DEPLOY_CASES = [
+    ("deploy not an object", "Deploy", "yes", r"\$\.Deploy: must be an object"),
+    ("deploy without endpoint name", "Deploy.EndpointName", ..., r"\$\.Deploy\.EndpointName: required"),
+    ("deploy with unknown key", "Deploy.Variant", "a", r"\$\.Deploy\.Variant: unknown field"),
+    ("deploy count zero", "Deploy.InitialInstanceCount", 0, r"\$\.Deploy\.InitialInstanceCount: must be a positive"),
+    ("too many endpoint instances", "Deploy.InitialInstanceCount", 5, r"\$\.Deploy\.InitialInstanceCount: 5 exceeds"),
     (
         "hosting instance not allowed",
         "Deploy.InstanceType",
         "ml.g5.xlarge",
         r"\$\.Deploy\.InstanceType: 'ml\.g5\.xlarge' is not allowed",
     ),
-    ("too many endpoint instances", "Deploy.InitialInstanceCount", 5, r"\$\.Deploy\.InitialInstanceCount: 5 exceeds"),
 ]
 
 
@@ -234,3 +240,18 @@ def test_policy_is_read_from_the_environment_per_call() -> None:
     }
     policy = TeamPolicy.from_environment(environ)
     assert policy.training_instance_types == ("ml.g4dn.xlarge",) and policy.max_runtime_in_seconds == 3600
+
+
+def test_deploy_is_refused_until_fine_tune_can_deploy() -> None:
+    with pytest.raises(InvalidInput, match=r"\$\.Deploy: deploying from a fine-tune execution is not available"):
+        validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY)
+
+
+@pytest.mark.parametrize(("case", "path", "value", "message"), DEPLOY_CASES, ids=[c[0] for c in DEPLOY_CASES])
+def test_deploy_rules_name_their_path(
+    case: str, path: str, value: Any, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tunestack_runtime.fine_tune_input.DEPLOY_FROM_FINE_TUNE", True)
+    assert validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY).deploy is not None
+    with pytest.raises((InvalidInput, PolicyViolation), match=message):
+        validate_fine_tune_input(mutate(path, value, VALID_WITH_DEPLOY), POLICY)

@@ -1,0 +1,299 @@
+"""``make bench``: measures what users feel and writes benchmarks/results.json and RESULTS.md.
+
+Every figure comes from this run on this machine; comparisons are ratios measured side by side in
+the same run. Nothing here asserts a threshold: the goals are printed next to the figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks"
+PYTHON = sys.executable
+ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+
+_SYNTH = """
+import json, sys, tempfile, aws_cdk as cdk
+context = json.loads(sys.argv[1])
+app = cdk.App(context=context, outdir=tempfile.mkdtemp())
+if sys.argv[2] == "empty":
+    # One resource: CDK's built-in template validation refuses a stack with none.
+    cdk.CfnWaitConditionHandle(cdk.Stack(app, "Empty"), "Nothing")
+else:
+    from tunestack.app_factory import build_app
+    build_app(app)
+app.synth()
+"""
+
+
+def _timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, env=env or ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _median(argv: list[str], runs: int = RUNS, env: dict[str, str] | None = None) -> float:
+    return round(statistics.median(_timed(argv, env) for _ in range(runs)), 3)
+
+
+def synth() -> dict[str, Any]:
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    template = context["teams"][0]
+    many = copy.deepcopy(context)
+    many["teams"] = [
+        {k: v for k, v in {**copy.deepcopy(template), "name": f"team{i:02d}"}.items() if k not in {"account", "region"}}
+        for i in range(1, 21)
+    ]
+    teams_default = len(context["teams"])
+    empty = _median([PYTHON, "-c", _SYNTH, json.dumps(context), "empty"])
+    default = _median([PYTHON, "-c", _SYNTH, json.dumps(context), "app"])
+    twenty = _median([PYTHON, "-c", _SYNTH, json.dumps(many), "app"])
+    return {
+        "empty_app_s": empty,
+        "default_app_s": default,
+        "teams_20_s": twenty,
+        "ratio_default_vs_empty": round(default / empty, 2),
+        "per_team_marginal_s": round((twenty - default) / (20 - teams_default), 3),
+        "runs_each": RUNS,
+    }
+
+
+def transitions() -> dict[str, Any]:
+    from tunestack.config import load_teams
+    from tunestack.simulator.assembly import ensure_synthesized
+    from tunestack.simulator.harness import Simulator
+
+    outdir = ensure_synthesized(ROOT)
+    team = load_teams(json.loads((ROOT / "cdk.json").read_text())["context"]["teams"])[0]
+    payload = json.loads((ROOT / "examples" / "fine-tune-text.json").read_text())
+    data = ROOT / "examples" / "data" / "fine-tune-text"
+    simulator = Simulator(outdir, team)
+    fast = simulator.run("fine-tune", payload, "success", data_dir=data)
+    slow = simulator.run("fine-tune", payload, "slow-job", data_dir=data)
+    return {
+        "fine_tune_fast": fast.state_transitions,
+        "fine_tune_slow": slow.state_transitions,
+        "fine_tune_fast_history_events": fast.history_events,
+        "fine_tune_slow_history_events": slow.history_events,
+        "fine_tune_slow_simulated_days": round(slow.output["TrainingTimeSeconds"] / 86400, 2),
+        "tune_deploy_fast": None,
+        "tune_deploy_slow": None,
+        "note": "tune and deploy state machines are not built yet",
+    }
+
+
+def lambda_figures() -> dict[str, Any]:
+    source = ROOT / "lambdas"
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "asset.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted(source.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    zipped.write(path, path.relative_to(source).as_posix())
+        size = archive.stat().st_size
+    env = {**ENV, "PYTHONPATH": str(source), "PYTHONDONTWRITEBYTECODE": "1"}
+    nothing = _median([PYTHON, "-S", "-c", "pass"], runs=7, env=env)
+    boto3 = _median([PYTHON, "-c", "import boto3"], runs=7, env=env) - nothing
+    handlers = {}
+    for module in sorted(p.stem for p in (source / "tunestack_handlers").glob("*.py") if p.stem != "__init__"):
+        handlers[module] = _median([PYTHON, "-c", f"import tunestack_handlers.{module}"], runs=7, env=env) - nothing
+    slowest = max(handlers, key=lambda m: handlers[m])
+    return {
+        "asset_bytes": size,
+        "boto3_import_s": round(boto3, 3),
+        "slowest_handler_module": slowest,
+        "slowest_handler_import_s": round(handlers[slowest], 3),
+        "max_import_ratio_vs_boto3": round(handlers[slowest] / boto3, 2),
+    }
+
+
+_CSV = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from tunestack_runtime.datasets import check_text_csv
+start = time.perf_counter()
+with open(sys.argv[1], "rb") as f:
+    summary = check_text_csv(f, sys.argv[1])
+elapsed = time.perf_counter() - start
+print(summary.bytes_read / 1e6 / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, summary.rows)
+"""
+
+
+def _write_csv(path: Path, megabytes: int) -> None:
+    words = ["film", "great", "plot", "actor", "boring", "fun", "story", "music", "scene", "ending", "long", "cast"]
+    line_parts = []
+    for i in range(5000):
+        text = " ".join(words[(i * 7 + k) % len(words)] for k in range(8 + i % 23))
+        line_parts.append(f'{i % 5},"{text}, indeed"\n')
+    block = "".join(line_parts).encode()
+    with path.open("wb") as f:
+        for _ in range(megabytes * 1_000_000 // len(block) + 1):
+            f.write(block)
+
+
+def validator() -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for megabytes in (20, 200):
+            path = Path(tmp) / f"data{megabytes}.csv"
+            _write_csv(path, megabytes)
+            out = subprocess.run(
+                [PYTHON, "-c", _CSV, str(path), str(ROOT / "lambdas")], capture_output=True, text=True, check=True
+            ).stdout.split()
+            figures[f"csv_{megabytes}mb"] = {
+                "mb_per_s": round(float(out[0]), 1),
+                "peak_rss_mb": round(float(out[1]), 1),
+            }
+    figures["csv_mb_per_s"] = figures["csv_200mb"]["mb_per_s"]
+    figures["csv_peak_rss_mb"] = figures["csv_200mb"]["peak_rss_mb"]
+    figures["vision_30k_listing_s"] = _vision_listing(30_000)
+    return figures
+
+
+def _vision_listing(images: int) -> float:
+    """List and check a 30,000-image class-folder dataset held by a local moto server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    sys.path.insert(0, str(ROOT / "lambdas"))
+    from tunestack_runtime.datasets import check_image_folders
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(PYTHON).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        for _ in range(100):
+            try:
+                s3.create_bucket(Bucket="bench")
+                break
+            except Exception:
+                time.sleep(0.1)
+        keys = [f"flowers/class{i % 5}/img{i:05d}.jpg" for i in range(images)]
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda k: s3.put_object(Bucket="bench", Key=k, Body=b"\xff\xd8\xff"), keys))
+        start = time.perf_counter()
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix="flowers/")
+        summary = check_image_folders(
+            (o["Key"] for p in pages for o in p.get("Contents", [])), "flowers/", "s3://bench/flowers/"
+        )
+        elapsed = time.perf_counter() - start
+        assert summary.images == images
+        return round(elapsed, 2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def tests_wall() -> float:
+    return round(_timed(["make", "test"]), 1)
+
+
+def machine() -> dict[str, Any]:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    with open("/proc/meminfo") as meminfo:
+        memory_kb = int(meminfo.readline().split()[1])
+    return {
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "node": node,
+    }
+
+
+GOALS = {
+    "synth.ratio_default_vs_empty": "<= 2.0",
+    "synth.per_team_marginal_s": "<= 1.5",
+    "transitions.fine_tune_fast": "<= 12, equal to slow",
+    "lambda.asset_bytes": "< 200000",
+    "lambda.max_import_ratio_vs_boto3": "<= 1.5",
+    "validator.csv_mb_per_s": ">= 100, memory flat in file size",
+}
+
+
+def main() -> int:
+    started = time.time()
+    results: dict[str, Any] = {"machine": machine()}
+    for name, measure in (
+        ("synth", synth),
+        ("transitions", transitions),
+        ("lambda", lambda_figures),
+        ("validator", validator),
+    ):
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        results[name] = measure()
+    if os.environ.get("BENCH_SKIP_TESTS") != "1":
+        print("bench: make test ...", file=sys.stderr, flush=True)
+        results["tests_wall_s"] = tests_wall()
+    results["goals"] = GOALS
+    results["bench_wall_s"] = round(time.time() - started, 1)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (OUT / "RESULTS.md").write_text(_markdown(results))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on {m['platform']} ({m['processor']}, {m['cpus']} CPUs, {m['memory_gib']} GiB), "
+        f"Python {m['python']}, Node {m['node']}. Synth figures are medians of {results['synth']['runs_each']} runs,"
+        " each in a fresh process.",
+        "",
+        "| figure | value | goal |",
+        "|---|---|---|",
+    ]
+    for section in ("synth", "transitions", "lambda", "validator"):
+        for key, value in results[section].items():
+            if isinstance(value, dict | str) or value is None:
+                continue
+            lines.append(f"| {section}.{key} | {value} | {GOALS.get(f'{section}.{key}', '')} |")
+    if "tests_wall_s" in results:
+        lines.append(f"| tests_wall_s | {results['tests_wall_s']} | |")
+    csv = results["validator"]
+    lines += [
+        "",
+        f"Validator memory: {csv['csv_20mb']['peak_rss_mb']} MB peak for 20 MB, "
+        f"{csv['csv_200mb']['peak_rss_mb']} MB for 200 MB (the whole process).",
+        "",
+        f"Transitions: {results['transitions']['note']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    sys.exit(main())

@@ -123,14 +123,16 @@ def lambda_figures() -> dict[str, Any]:
 
 
 _CSV = """
-import resource, sys, time
+import sys, time
 sys.path.insert(0, sys.argv[2])
 from tunestack_runtime.datasets import check_text_csv
 start = time.perf_counter()
 with open(sys.argv[1], "rb") as f:
     summary = check_text_csv(f, sys.argv[1])
 elapsed = time.perf_counter() - start
-print(summary.bytes_read / 1e6 / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, summary.rows)
+# VmHWM is this process's own peak: ru_maxrss can carry the parent's peak across fork and exec.
+peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print(summary.bytes_read / 1e6 / elapsed, peak_kb / 1024, summary.rows)
 """
 
 

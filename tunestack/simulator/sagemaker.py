@@ -5,7 +5,6 @@ has no StopTrainingJob).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -70,11 +69,6 @@ class SimulatedSageMaker:
         if job.status == "Completed":
             response["ModelArtifacts"] = {"S3ModelArtifacts": f"{job.output_path}{name}/output/model.tar.gz"}
         return response
-
-    def objective(self, name: str) -> float:
-        """A deterministic simulated metric for a job (same inputs, same value)."""
-        digest = hashlib.sha256(name.encode()).digest()
-        return round(0.70 + (digest[0] / 255) * 0.25, 4)
 
 
 @contextmanager

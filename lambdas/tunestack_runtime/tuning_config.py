@@ -189,7 +189,7 @@ def _range(kind: str, item: Any, label: str, strategy: str, shape: list[str]) ->
             shape.append(f"{label}.Values: 1 to {MAX_CATEGORICAL_VALUES} values, got {len(values)}")
         elif len(set(values)) != len(values):
             shape.append(f"{label}.Values: lists a value twice")
-        if len(shape) > before:
+        if len(shape) > before or not isinstance(values, list):
             return None
         return ParameterRange(kind="Categorical", name=name, values=tuple(values))
 

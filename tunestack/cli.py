@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
     simulate.add_argument("--json", action="store_true", help="one JSON document on stdout")
     simulate.set_defaults(run=_simulate)
+
+    report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
+    report.add_argument("leaderboard", type=Path)
+    report.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    report.set_defaults(run=_report)
     return parser
 
 
@@ -121,6 +126,25 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         _print_result(args, team, result)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from tunestack_runtime.leaderboard import Leaderboard
+
+    from tunestack.report import render
+
+    if not args.leaderboard.is_file():
+        raise UsageError(f"{args.leaderboard}: no such file")
+    try:
+        board = Leaderboard.from_json(args.leaderboard.read_text())
+    except (ValueError, KeyError, TypeError) as error:
+        print(f"{args.leaderboard}: not a tunestack leaderboard ({error})")
+        return 1
+    render(board, args.output)
+    best = board.best
+    summary = f"best {best.training_job_name} {board.objective_metric}={best.objective:g}" if best else "no best yet"
+    print(f"{args.output}: {len(board.rows)} training jobs, {summary}")
+    return 0
 
 
 def _example_data(file: Path) -> Path | None:

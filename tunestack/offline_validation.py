@@ -5,20 +5,15 @@ specs) is skipped and said so.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from tunestack_runtime.errors import TunestackError
+from tunestack_runtime.fine_tune_input import validate_fine_tune_input
+from tunestack_runtime.policy import TeamPolicy
+
+import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
 from tunestack.config import TeamConfig
-
-LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
-if str(LAMBDA_SOURCE) not in sys.path:  # the runtime ships in the Lambda asset, not this package
-    sys.path.append(str(LAMBDA_SOURCE))
-
-from tunestack_runtime.errors import TunestackError  # noqa: E402
-from tunestack_runtime.fine_tune_input import validate_fine_tune_input  # noqa: E402
-from tunestack_runtime.policy import TeamPolicy  # noqa: E402
 
 
 @dataclass

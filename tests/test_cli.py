@@ -83,3 +83,25 @@ def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
     )
     assert document["simulated"] is True and document["status"] == "FAILED"
     assert document["sagemaker_calls"] == {"CreateTrainingJob": 1, "DescribeTrainingJob": 1}
+
+
+def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
+    """The runtime ships in the Lambda asset; the installed command must still find it."""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tunestack.cli",
+            "validate",
+            "fine-tune",
+            str(ROOT / "examples" / "fine-tune-text.json"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "valid fine-tune input" in result.stdout

@@ -129,15 +129,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tunestack_runtime.leaderboard import Leaderboard
-
-    from tunestack.report import render
+    from tunestack.report import load_leaderboard, render
 
     if not args.leaderboard.is_file():
         raise UsageError(f"{args.leaderboard}: no such file")
     try:
-        board = Leaderboard.from_json(args.leaderboard.read_text())
-    except (ValueError, KeyError, TypeError) as error:
+        board = load_leaderboard(args.leaderboard)
+    except ValueError as error:
         print(f"{args.leaderboard}: not a tunestack leaderboard ({error})")
         return 1
     render(board, args.output)

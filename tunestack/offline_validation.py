@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
+from tunestack.config import TeamConfig
+
+# isort: split
 from tunestack_runtime.errors import TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import TeamPolicy
-
-import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
-from tunestack.config import TeamConfig
 
 
 @dataclass

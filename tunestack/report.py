@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from tunestack_runtime.leaderboard import Leaderboard, Row
-
 import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
+
+# isort: split
+from tunestack_runtime.leaderboard import Leaderboard, Row
 
 GENERATION_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 
@@ -21,6 +22,14 @@ def _finished(board: Leaderboard) -> list[tuple[datetime, Row]]:
         if row.objective is not None and row.end_time is not None
     ]
     return sorted(points, key=lambda point: point[0])
+
+
+def load_leaderboard(path: Path) -> Leaderboard:
+    """A leaderboard JSON file as the analysis step writes it; ValueError if it is not one."""
+    try:
+        return Leaderboard.from_json(path.read_text())
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"missing or malformed field {error}") from None
 
 
 def best_so_far(board: Leaderboard) -> list[tuple[datetime, float]]:
@@ -41,13 +50,16 @@ def render(board: Leaderboard, output: Path) -> Path:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    def x(moments: list[datetime]) -> list[float]:
+        return [float(mdates.date2num(moment)) for moment in moments]
+
     figure, axes = plt.subplots(figsize=(10, 5.5), dpi=100)
     points = _finished(board)
     for generation in sorted({row.generation for _, row in points}):
-        mine = [(when, row.objective) for when, row in points if row.generation == generation]
+        mine = [(when, float(row.objective or 0.0)) for when, row in points if row.generation == generation]
         label = "this tuning job" if generation == 0 else f"parent generation {generation}"
         axes.scatter(
-            [w for w, _ in mine],
+            x([w for w, _ in mine]),
             [v for _, v in mine],
             s=28,
             color=GENERATION_COLOURS[generation % len(GENERATION_COLOURS)],
@@ -57,7 +69,7 @@ def render(board: Leaderboard, output: Path) -> Path:
     line = best_so_far(board)
     if line:
         axes.step(
-            [w for w, _ in line],
+            x([w for w, _ in line]),
             [v for _, v in line],
             where="post",
             color="#d62728",
@@ -66,9 +78,9 @@ def render(board: Leaderboard, output: Path) -> Path:
             zorder=2,
         )
     best = board.best
-    if best is not None and best.end_time:
+    if best is not None and best.end_time and best.objective is not None:
         axes.scatter(
-            [datetime.fromisoformat(best.end_time)],
+            x([datetime.fromisoformat(best.end_time)]),
             [best.objective],
             marker="*",
             s=220,
@@ -87,6 +99,7 @@ def render(board: Leaderboard, output: Path) -> Path:
     )
     axes.set_xlabel("training job end time (UTC)")
     axes.set_ylabel(board.objective_metric)
+    axes.xaxis_date()
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best", fontsize=9)

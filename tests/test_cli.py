@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
 
 def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
     """The runtime ships in the Lambda asset; the installed command must still find it."""
-    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [
             sys.executable,

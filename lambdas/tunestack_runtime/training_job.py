@@ -7,7 +7,7 @@ input cannot name others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
 from tunestack_runtime.errors import InvalidInput
@@ -23,6 +23,22 @@ SAGEMAKER_MAX_SECONDS = 28 * 24 * 3600
 
 #: The hyperparameter each kind of algorithm reads its batch size from.
 _BATCH_HYPERPARAMETER = {"jumpstart": "batch_size", "built-in": "mini_batch_size", "custom": "batch_size"}
+
+
+class Resources(Protocol):
+    """Where and how long a job runs; a fine-tune input provides it, and so will a tune input."""
+
+    @property
+    def instance_type(self) -> str: ...
+
+    @property
+    def instance_count(self) -> int: ...
+
+    @property
+    def max_runtime_in_seconds(self) -> int: ...
+
+    @property
+    def use_spot_instances(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -90,16 +106,19 @@ def resolve_recipe(request: FineTuneRequest, policy: TeamPolicy, s3: Any) -> Tra
     )
 
 
-def create_request(
-    *, job_name: str, recipe: TrainingRecipe, request: FineTuneRequest, policy: TeamPolicy, execution_arn: str
+def job_definition(
+    *, recipe: TrainingRecipe, resources: Resources, policy: TeamPolicy, checkpoint_prefix: str
 ) -> dict[str, Any]:
-    """The CreateTrainingJob parameters; output lands in ``s3://<bucket>/<job_name>/output/``."""
-    stopping: dict[str, int] = {"MaxRuntimeInSeconds": request.max_runtime_in_seconds}
-    params: dict[str, Any] = {
-        "TrainingJobName": job_name,
+    """What a training job needs beyond its name, hyperparameters and tags: the one definition
+    both CreateTrainingJob and a tuning job's TrainingJobDefinition are built from.
+
+    ``resources`` supplies instance type and count, runtime and spot; output goes to the team
+    bucket's top level, where SageMaker adds ``<job name>/output/``.
+    """
+    stopping: dict[str, int] = {"MaxRuntimeInSeconds": resources.max_runtime_in_seconds}
+    definition: dict[str, Any] = {
         "RoleArn": policy.role_arn,
         "AlgorithmSpecification": {"TrainingImage": recipe.image, "TrainingInputMode": "File"},
-        "HyperParameters": recipe.hyperparameters,
         "InputDataConfig": [
             {
                 "ChannelName": name,
@@ -115,8 +134,8 @@ def create_request(
         ],
         "OutputDataConfig": {"S3OutputPath": f"s3://{policy.bucket}/", "KmsKeyId": policy.key_arn},
         "ResourceConfig": {
-            "InstanceType": request.instance_type,
-            "InstanceCount": request.instance_count,
+            "InstanceType": resources.instance_type,
+            "InstanceCount": resources.instance_count,
             "VolumeSizeInGB": VOLUME_SIZE_GB,
             "VolumeKmsKeyId": policy.key_arn,
         },
@@ -124,20 +143,35 @@ def create_request(
         "StoppingCondition": stopping,
         "EnableNetworkIsolation": recipe.network_isolation,
         "EnableInterContainerTrafficEncryption": True,
-        "EnableManagedSpotTraining": request.use_spot_instances,
-        "Tags": [
-            {"Key": TEAM_TAG, "Value": policy.team},
-            {"Key": EXECUTION_TAG, "Value": execution_arn},
-            {"Key": MODEL_TAG, "Value": recipe.parent_model},
-        ],
+        "EnableManagedSpotTraining": resources.use_spot_instances,
     }
     if recipe.metric_definitions:
-        params["AlgorithmSpecification"]["MetricDefinitions"] = recipe.metric_definitions
-    if request.use_spot_instances:
+        definition["AlgorithmSpecification"]["MetricDefinitions"] = recipe.metric_definitions
+    if resources.use_spot_instances:
         # Spot capacity may be reclaimed: wait up to twice the runtime, resuming from checkpoints.
-        stopping["MaxWaitTimeInSeconds"] = min(2 * request.max_runtime_in_seconds, SAGEMAKER_MAX_SECONDS)
-        params["CheckpointConfig"] = {"S3Uri": f"s3://{policy.bucket}/{job_name}/checkpoints/"}
-    return params
+        stopping["MaxWaitTimeInSeconds"] = min(2 * resources.max_runtime_in_seconds, SAGEMAKER_MAX_SECONDS)
+        definition["CheckpointConfig"] = {"S3Uri": f"s3://{policy.bucket}/{checkpoint_prefix}/checkpoints/"}
+    return definition
+
+
+def team_tags(policy: TeamPolicy, execution_arn: str, recipe: TrainingRecipe) -> list[dict[str, str]]:
+    return [
+        {"Key": TEAM_TAG, "Value": policy.team},
+        {"Key": EXECUTION_TAG, "Value": execution_arn},
+        {"Key": MODEL_TAG, "Value": recipe.parent_model},
+    ]
+
+
+def create_request(
+    *, job_name: str, recipe: TrainingRecipe, request: FineTuneRequest, policy: TeamPolicy, execution_arn: str
+) -> dict[str, Any]:
+    """The CreateTrainingJob parameters; output lands in ``s3://<bucket>/<job_name>/output/``."""
+    return {
+        "TrainingJobName": job_name,
+        **job_definition(recipe=recipe, resources=request, policy=policy, checkpoint_prefix=job_name),
+        "HyperParameters": recipe.hyperparameters,
+        "Tags": team_tags(policy, execution_arn, recipe),
+    }
 
 
 def output_artifact_uri(bucket: str, job_name: str) -> str:

@@ -35,6 +35,8 @@ def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
         default_hosting_instance_type=team.default_instance_types.hosting,
         max_instance_count=team.limits.max_instance_count,
         max_runtime_in_seconds=team.limits.max_runtime_in_seconds,
+        max_training_jobs_per_tuning_job=team.limits.max_training_jobs_per_tuning_job,
+        max_parallel_training_jobs=team.limits.max_parallel_training_jobs,
     )
 
 

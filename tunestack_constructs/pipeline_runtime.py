@@ -107,6 +107,8 @@ class PipelineRuntime(Construct):
             "defaultHostingInstanceType": team.default_instance_types.hosting,
             "maxInstanceCount": team.limits.max_instance_count,
             "maxRuntimeInSeconds": team.limits.max_runtime_in_seconds,
+            "maxTrainingJobsPerTuningJob": team.limits.max_training_jobs_per_tuning_job,
+            "maxParallelTrainingJobs": team.limits.max_parallel_training_jobs,
             "roleArn": self.resources.role_arn,
             "subnetIds": self.resources.subnet_ids,
             "securityGroupIds": self.resources.security_group_ids,

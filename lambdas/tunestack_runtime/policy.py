@@ -22,6 +22,8 @@ class TeamPolicy:
     default_hosting_instance_type: str
     max_instance_count: int
     max_runtime_in_seconds: int
+    max_training_jobs_per_tuning_job: int = 1
+    max_parallel_training_jobs: int = 1
     role_arn: str = ""
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
@@ -41,6 +43,8 @@ class TeamPolicy:
             default_hosting_instance_type=raw["defaultHostingInstanceType"],
             max_instance_count=int(raw["maxInstanceCount"]),
             max_runtime_in_seconds=int(raw["maxRuntimeInSeconds"]),
+            max_training_jobs_per_tuning_job=int(raw.get("maxTrainingJobsPerTuningJob", 1)),
+            max_parallel_training_jobs=int(raw.get("maxParallelTrainingJobs", 1)),
             role_arn=raw.get("roleArn", ""),
             subnet_ids=_as_tuple(raw.get("subnetIds", ())),
             security_group_ids=_as_tuple(raw.get("securityGroupIds", ())),

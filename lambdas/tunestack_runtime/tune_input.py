@@ -1,0 +1,177 @@
+"""Validation of a tune execution input: SageMaker's own shapes pasted as they are, the fields the
+platform shares with fine-tune, and the team's limits. Every problem is reported at once, each
+starting with its JSON path. Checks that need AWS (parents' descriptions, JumpStart metrics) come
+at launch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunestack_runtime import builtin_algorithms
+from tunestack_runtime.errors import InvalidInput
+from tunestack_runtime.input_fields import (
+    DEFAULT_MAX_RUNTIME_SECONDS,
+    Algorithm,
+    Problems,
+    parse_algorithm,
+    parse_hyperparameters,
+    parse_instance_type,
+    parse_training_data,
+    positive_int,
+)
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.tuning_config import (
+    TuningConfig,
+    TuningConfigError,
+    WarmStart,
+    parse_warm_start,
+    validate_tuning_config,
+    validate_tuning_job_name,
+)
+
+_TOP_LEVEL = {
+    "TuningJobName",
+    "Algorithm",
+    "TrainingData",
+    "StaticHyperParameters",
+    "HyperParameterTuningJobConfig",
+    "WarmStartConfig",
+    "CopySettingsFrom",
+    "InstanceType",
+    "InstanceCount",
+    "MaxRuntimeInSeconds",
+    "UseSpotInstances",
+    "DeployBest",
+}
+_CHANNEL = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TuneRequest:
+    """A validated tune input with the team's defaults filled in.
+
+    ``config`` is None only when ``copy_settings_from`` names a parent whose settings fill it.
+    """
+
+    tuning_job_name: str | None  # None: derived from the execution
+    algorithm: Algorithm
+    channels: dict[str, str]
+    static_hyperparameters: dict[str, str] = field(default_factory=dict)
+    config: TuningConfig | None
+    warm_start: WarmStart | None = None
+    copy_settings_from: str | None = None
+    instance_type: str
+    instance_count: int
+    max_runtime_in_seconds: int
+    use_spot_instances: bool
+
+
+def metric_names(algorithm: Algorithm | None) -> list[str] | None:
+    """Metrics the algorithm is known to emit here; None for JumpStart (known once its spec loads)."""
+    if algorithm is None or algorithm.kind == "jumpstart":
+        return None
+    if algorithm.kind == "built-in":
+        return list(builtin_algorithms.METRICS.get(algorithm.name, ()))
+    return [m["Name"] for m in algorithm.metric_definitions]
+
+
+def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
+    problems = Problems()
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
+    for key in sorted(set(payload) - _TOP_LEVEL):
+        problems.shape.append(f"$.{key}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+    if "DeployBest" in payload:
+        problems.shape.append(
+            "$.DeployBest: deploying the best model from a tune execution is not available in this version"
+        )
+
+    name = (
+        _guarded(problems, validate_tuning_job_name, payload["TuningJobName"]) if "TuningJobName" in payload else None
+    )
+    copy_from = None
+    if "CopySettingsFrom" in payload:
+        copy_from = _guarded(problems, validate_tuning_job_name, payload["CopySettingsFrom"], "$.CopySettingsFrom")
+    algorithm = parse_algorithm(payload.get("Algorithm"), problems)
+    channels = _channels(payload.get("TrainingData"), policy, problems)
+    static = parse_hyperparameters(payload.get("StaticHyperParameters"), problems, "$.StaticHyperParameters")
+    config = None
+    if "HyperParameterTuningJobConfig" in payload or copy_from is None:
+        config = _guarded(
+            problems,
+            lambda raw: validate_tuning_config(
+                raw,
+                static_hyperparameters=static,
+                metric_names=metric_names(algorithm),
+                max_training_jobs=policy.max_training_jobs_per_tuning_job,
+                max_parallel_jobs=policy.max_parallel_training_jobs,
+            ),
+            payload.get("HyperParameterTuningJobConfig"),
+        )
+    warm_start = _guarded(problems, parse_warm_start, payload.get("WarmStartConfig"))
+    instance_type = parse_instance_type(
+        payload.get("InstanceType"),
+        "$.InstanceType",
+        policy.training_instance_types,
+        policy.default_training_instance_type,
+        problems,
+    )
+    count = positive_int(payload, "InstanceCount", policy.max_instance_count, problems)
+    runtime = positive_int(payload, "MaxRuntimeInSeconds", policy.max_runtime_in_seconds, problems)
+    spot = payload.get("UseSpotInstances", False)
+    if not isinstance(spot, bool):
+        problems.shape.append(f"$.UseSpotInstances: must be true or false, got {spot!r}")
+
+    problems.raise_if_any()
+    assert algorithm is not None
+    return TuneRequest(
+        tuning_job_name=name,
+        algorithm=algorithm,
+        channels=channels,
+        static_hyperparameters=static,
+        config=config,
+        warm_start=warm_start,
+        copy_settings_from=copy_from,
+        instance_type=instance_type,
+        instance_count=count or 1,
+        max_runtime_in_seconds=runtime or min(DEFAULT_MAX_RUNTIME_SECONDS, policy.max_runtime_in_seconds),
+        use_spot_instances=spot,
+    )
+
+
+def _guarded(problems: Problems, check: Any, raw: Any, where: str | None = None) -> Any:
+    """Run a checker that raises TuningConfigError; file its problems, relabelled to ``where``."""
+    try:
+        return check(raw)
+    except TuningConfigError as error:
+        relabel = (lambda line: line.replace("$.TuningJobName", where, 1)) if where else (lambda line: line)
+        problems.shape.extend(relabel(line) for line in error.shape)
+        problems.policy.extend(error.policy)
+        return None
+
+
+def _channels(raw: Any, policy: TeamPolicy, problems: Problems) -> dict[str, str]:
+    """A key prefix (one ``train`` channel) or ``{"train": ..., "validation": ...}``."""
+    if raw is None:
+        problems.shape.append("$.TrainingData: required, a key prefix or {'train': ..., 'validation': ...}")
+        return {}
+    if isinstance(raw, str):
+        uri = parse_training_data(raw, policy, problems)
+        return {"train": uri} if uri else {}
+    if not isinstance(raw, Mapping) or not raw:
+        problems.shape.append(f"$.TrainingData: a key prefix or an object of channels, got {raw!r}")
+        return {}
+    channels = {}
+    for channel, value in raw.items():
+        where = f"$.TrainingData.{channel}"
+        if not _CHANNEL.match(str(channel)):
+            problems.shape.append(f"{where}: channel names are 1-64 letters, digits, '.', '-' or '_'")
+            continue
+        uri = parse_training_data(value, policy, problems, where)
+        if uri:
+            channels[channel] = uri
+    return channels

@@ -6,6 +6,7 @@ input cannot name others.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -176,3 +177,31 @@ def create_request(
 
 def output_artifact_uri(bucket: str, job_name: str) -> str:
     return f"s3://{bucket}/{job_name}/output/model.tar.gz"
+
+
+def create_tuning_request(
+    *,
+    tuning_job_name: str,
+    recipe: TrainingRecipe,
+    resources: Resources,
+    policy: TeamPolicy,
+    execution_arn: str,
+    config: Mapping[str, Any],
+    warm_start: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The CreateHyperParameterTuningJob parameters: the user's config as pasted, the same job
+    definition as a fine-tune, and the recipe's hyperparameters as the static ones.
+
+    Training jobs of a tuning job are named ``<tuning job>-<nnn>-<id>`` by SageMaker and inherit
+    its tags, so the team and execution tags reach every trial.
+    """
+    definition = job_definition(recipe=recipe, resources=resources, policy=policy, checkpoint_prefix=tuning_job_name)
+    params: dict[str, Any] = {
+        "HyperParameterTuningJobName": tuning_job_name,
+        "HyperParameterTuningJobConfig": dict(config),
+        "TrainingJobDefinition": {**definition, "StaticHyperParameters": recipe.hyperparameters},
+        "Tags": team_tags(policy, execution_arn, recipe),
+    }
+    if warm_start is not None:
+        params["WarmStartConfig"] = dict(warm_start)
+    return params

@@ -11,11 +11,15 @@ import boto3
 import pytest
 from moto import mock_aws
 from tunestack_runtime import jumpstart
+from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.training_job import create_request, resolve_recipe
+from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request, resolve_recipe
+from tunestack_runtime.tune_input import validate_tune_input
 
 from tests.runtime.test_fine_tune_input import POLICY, VALID
+from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
+from tests.runtime.test_tune_input import SEED_INPUT
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tunestack" / "simulator" / "fixtures" / "jumpstart"
 REGION = "eu-west-1"
@@ -127,3 +131,50 @@ def test_builtin_algorithm_image_by_region(s3: Any) -> None:
     assert recipe.image == "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"
     assert recipe.channels == {"train": "s3://nlp-data-bucket/datasets/news/"}
     assert recipe.hyperparameters["mini_batch_size"] == "64"
+
+
+def test_a_tuning_request_shares_the_fine_tune_job_definition(s3: Any) -> None:
+    policy = dataclasses.replace(
+        TUNE_POLICY,
+        region=REGION,
+        role_arn=TEAM.role_arn,
+        key_arn=TEAM.key_arn,
+        subnet_ids=TEAM.subnet_ids,
+        security_group_ids=TEAM.security_group_ids,
+    )
+    tune = validate_tune_input(SEED_INPUT, policy)
+    recipe = TrainingRecipe(
+        parent_model="xgboost:1.7-1",
+        image=image_uri("xgboost", "1.7-1", REGION),
+        channels=tune.channels,
+        hyperparameters=tune.static_hyperparameters,
+    )
+    params = create_tuning_request(
+        tuning_job_name="xgb-churn-tune-1",
+        recipe=recipe,
+        resources=tune,
+        policy=policy,
+        execution_arn="arn:exec",
+        config=tune.config.raw,  # type: ignore[union-attr]
+    )
+    definition = params["TrainingJobDefinition"]
+    assert params["HyperParameterTuningJobConfig"] == SEED_INPUT["HyperParameterTuningJobConfig"]
+    assert definition["StaticHyperParameters"]["tweedie_variance_power"] == "1.4"
+    assert definition["VpcConfig"] == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", "subnet-2"]}
+    assert definition["ResourceConfig"]["VolumeKmsKeyId"] == TEAM.key_arn
+    assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["train", "validation"]
+    assert {"Key": "tunestack:team", "Value": "nlp"} in params["Tags"]
+    # Exactly the keys a CreateTrainingJob carries, less its name, hyperparameters and tags.
+    fine_tune_keys = {
+        "RoleArn",
+        "AlgorithmSpecification",
+        "InputDataConfig",
+        "OutputDataConfig",
+        "ResourceConfig",
+        "VpcConfig",
+        "StoppingCondition",
+        "EnableNetworkIsolation",
+        "EnableInterContainerTrafficEncryption",
+        "EnableManagedSpotTraining",
+    }
+    assert set(definition) == fine_tune_keys | {"StaticHyperParameters"}

@@ -185,3 +185,27 @@ def test_pipelines_read_the_foundation_through_ssm_not_exports(pipelines_templat
     defaults = {p.get("Default") for p in template["Parameters"].values()}
     assert {f"/tunestack/nlp/platform/{f}" for f in ("bucket-name", "key-arn", "role-arn")} <= defaults
     assert "Fn::ImportValue" not in json.dumps(template)
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_the_state_machine_can_encrypt_what_it_publishes(pipelines_templates: dict[str, Template], team: str) -> None:
+    template = pipelines_templates[team]
+    _, topic = only(template, "AWS::SNS::Topic")
+    key = topic["Properties"]["KmsMasterKeyId"]
+    statements = [
+        s
+        for k, p in template.find_resources("AWS::IAM::Policy").items()
+        if "StateMachine" in k
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    kms = [s for s in statements if "kms:GenerateDataKey" in as_list(s["Action"])]
+    assert kms and kms[0]["Resource"] == key
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_dead_letter_queue_is_encrypted_so_eventbridge_can_deliver(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    _, queue = only(pipelines_templates[team], "AWS::SQS::Queue")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert "KmsMasterKeyId" not in queue["Properties"]

@@ -245,6 +245,12 @@ class FineTunePipeline(Construct):
                 )
             ],
         )
+        # Publishing to the failure topic encrypts with the team key.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[runtime.resources.key.key_arn]
+            )
+        )
         acknowledge(
             machine.role,
             "AwsSolutions-IAM5[Resource::*]",

@@ -99,9 +99,10 @@ class PipelineRuntime(Construct):
             "Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which this check does not recognize; "
             "a customer key would need a key policy for events.amazonaws.com.",
         )
+        self.team_environment = self._team_environment()
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 
-    def team_environment(self) -> str:
+    def _team_environment(self) -> str:
         """The TUNESTACK_TEAM variable: the team's policy and platform settings as JSON."""
         team = self.resources.team
         document: dict[str, Any] = {
@@ -157,7 +158,7 @@ class PipelineRuntime(Construct):
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "TUNESTACK_TEAM": self.team_environment(),
+                "TUNESTACK_TEAM": self.team_environment,
                 "TOKEN_TABLE": self.token_table.table_name,
                 "POWERTOOLS_SERVICE_NAME": "tunestack",
             },

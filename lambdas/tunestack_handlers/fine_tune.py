@@ -9,11 +9,9 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 from tunestack_runtime import datasets, training_lifecycle
-from tunestack_runtime.errors import InvalidDataset
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import (
-    TrainingRecipe,
     create_request,
     output_artifact_uri,
     resolve_recipe,
@@ -46,7 +44,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = validate_fine_tune_input(event["Input"], policy)
     s3 = boto3.client("s3")
     recipe = resolve_recipe(request, policy, s3)
-    dataset = _check_dataset(s3, recipe, request.training_data_uri)
+    dataset = datasets.check_dataset(s3, recipe.dataset_kind, request.training_data_uri)
     params = create_request(
         job_name=request.model_name,
         recipe=recipe,
@@ -66,31 +64,6 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
         "Dataset": dataset,
     }
-
-
-def _check_dataset(s3: Any, recipe: TrainingRecipe, uri: str | None) -> dict[str, Any]:
-    if uri is None:
-        return {"Source": "the model's default dataset", "Checked": False}
-    if recipe.dataset_kind is None:
-        return {"Source": uri, "Checked": False, "Reason": "no layout is known for this algorithm"}
-    bucket, _, prefix = uri[len("s3://") :].partition("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    if recipe.dataset_kind == "text":
-        key = f"{prefix}{datasets.TEXT_FILE_NAME}"
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except s3.exceptions.NoSuchKey:
-            raise InvalidDataset(f"s3://{bucket}/{key}: not found; text datasets are one data.csv") from None
-        text = datasets.check_text_csv(body, f"s3://{bucket}/{key}")
-        return {"Source": uri, "Checked": True, "Rows": text.rows, "Labels": len(text.labels), "Sampled": text.sampled}
-    keys = (
-        obj["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        for obj in page.get("Contents", [])
-    )
-    images = datasets.check_image_folders(keys, prefix, f"s3://{bucket}/{prefix}")
-    return {"Source": uri, "Checked": True, "Classes": len(images.classes), "Images": images.images}
 
 
 @logger.inject_lambda_context(log_event=False)

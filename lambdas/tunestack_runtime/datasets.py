@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tunestack_runtime.errors import InvalidDataset
 
@@ -137,3 +137,32 @@ def check_image_folders(
     if len(classes) < 2:
         raise InvalidDataset(f"{where}: needs at least two class folders with images, found {sorted(classes)}")
     return ImageDatasetSummary(classes=dict(sorted(classes.items())))
+
+
+def check_dataset(s3: Any, kind: str | None, uri: str | None) -> dict[str, Any]:
+    """Check the dataset at ``uri`` in S3 for an algorithm's ``kind`` ("text", "vision" or None).
+
+    Returns what the execution reports about it; raises InvalidDataset naming the S3 key.
+    """
+    if uri is None:
+        return {"Source": "the model's default dataset", "Checked": False}
+    if kind is None:
+        return {"Source": uri, "Checked": False, "Reason": "no layout is known for this algorithm"}
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if kind == "text":
+        key = f"{prefix}{TEXT_FILE_NAME}"
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except s3.exceptions.NoSuchKey:
+            raise InvalidDataset(f"s3://{bucket}/{key}: not found; text datasets are one data.csv") from None
+        text = check_text_csv(body, f"s3://{bucket}/{key}")
+        return {"Source": uri, "Checked": True, "Rows": text.rows, "Labels": len(text.labels), "Sampled": text.sampled}
+    keys = (
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    )
+    images = check_image_folders(keys, prefix, f"s3://{bucket}/{prefix}")
+    return {"Source": uri, "Checked": True, "Classes": len(images.classes), "Images": images.images}

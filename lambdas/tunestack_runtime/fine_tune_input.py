@@ -8,12 +8,11 @@ problems are the team's limits raises PolicyViolation. Nothing here calls AWS.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import (
-    DEFAULT_MAX_RUNTIME_SECONDS,
     NAME,
     Algorithm,
     Problems,
@@ -21,6 +20,7 @@ from tunestack_runtime.input_fields import (
     parse_hyperparameters,
     parse_instance_type,
     parse_training_data,
+    parse_training_resources,
     positive_int,
 )
 from tunestack_runtime.policy import TeamPolicy
@@ -86,18 +86,7 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     training_data = parse_training_data(payload.get("TrainingData"), policy, problems)
     hyperparameters = parse_hyperparameters(payload.get("HyperParameters"), problems)
     batch = positive_int(payload, "BatchSizePerGpu", None, problems)
-    instance_type = parse_instance_type(
-        payload.get("InstanceType"),
-        "$.InstanceType",
-        policy.training_instance_types,
-        policy.default_training_instance_type,
-        problems,
-    )
-    count = positive_int(payload, "InstanceCount", policy.max_instance_count, problems)
-    runtime = positive_int(payload, "MaxRuntimeInSeconds", policy.max_runtime_in_seconds, problems)
-    spot = payload.get("UseSpotInstances", False)
-    if not isinstance(spot, bool):
-        problems.shape.append(f"$.UseSpotInstances: must be true or false, got {spot!r}")
+    resources = parse_training_resources(payload, policy, problems)
     deploy = None
     if "Deploy" in payload and not DEPLOY_FROM_FINE_TUNE:
         problems.shape.append(
@@ -115,10 +104,7 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
         training_data_uri=training_data,
         hyperparameters=hyperparameters,
         batch_size_per_gpu=batch,
-        instance_type=instance_type,
-        instance_count=count or 1,
-        max_runtime_in_seconds=runtime or min(DEFAULT_MAX_RUNTIME_SECONDS, policy.max_runtime_in_seconds),
-        use_spot_instances=spot,
+        **asdict(resources),
         deploy=deploy,
     )
 

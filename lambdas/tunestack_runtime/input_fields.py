@@ -186,3 +186,35 @@ def parse_instance_type(raw: Any, where: str, allowed: tuple[str, ...], default:
     elif raw not in allowed:
         problems.policy.append(f"{where}: {raw!r} is not allowed for this team (allowed: {', '.join(allowed)})")
     return default if not isinstance(raw, str) else raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingResources:
+    """Where and how long a job runs, with the team's defaults filled in."""
+
+    instance_type: str
+    instance_count: int
+    max_runtime_in_seconds: int
+    use_spot_instances: bool
+
+
+def parse_training_resources(payload: Mapping[str, Any], policy: TeamPolicy, problems: Problems) -> TrainingResources:
+    """InstanceType, InstanceCount, MaxRuntimeInSeconds and UseSpotInstances, within the team's limits."""
+    instance = parse_instance_type(
+        payload.get("InstanceType"),
+        "$.InstanceType",
+        policy.training_instance_types,
+        policy.default_training_instance_type,
+        problems,
+    )
+    count = positive_int(payload, "InstanceCount", policy.max_instance_count, problems)
+    runtime = positive_int(payload, "MaxRuntimeInSeconds", policy.max_runtime_in_seconds, problems)
+    spot = payload.get("UseSpotInstances", False)
+    if not isinstance(spot, bool):
+        problems.shape.append(f"$.UseSpotInstances: must be true or false, got {spot!r}")
+    return TrainingResources(
+        instance_type=instance,
+        instance_count=count or 1,
+        max_runtime_in_seconds=runtime or min(DEFAULT_MAX_RUNTIME_SECONDS, policy.max_runtime_in_seconds),
+        use_spot_instances=spot is True,
+    )

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tunestack_runtime import builtin_algorithms
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import (
-    DEFAULT_MAX_RUNTIME_SECONDS,
     Algorithm,
     Problems,
     parse_algorithm,
     parse_hyperparameters,
-    parse_instance_type,
     parse_training_data,
-    positive_int,
+    parse_training_resources,
 )
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import (
@@ -113,18 +111,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
             payload.get("HyperParameterTuningJobConfig"),
         )
     warm_start = _guarded(problems, parse_warm_start, payload.get("WarmStartConfig"))
-    instance_type = parse_instance_type(
-        payload.get("InstanceType"),
-        "$.InstanceType",
-        policy.training_instance_types,
-        policy.default_training_instance_type,
-        problems,
-    )
-    count = positive_int(payload, "InstanceCount", policy.max_instance_count, problems)
-    runtime = positive_int(payload, "MaxRuntimeInSeconds", policy.max_runtime_in_seconds, problems)
-    spot = payload.get("UseSpotInstances", False)
-    if not isinstance(spot, bool):
-        problems.shape.append(f"$.UseSpotInstances: must be true or false, got {spot!r}")
+    resources = parse_training_resources(payload, policy, problems)
 
     problems.raise_if_any()
     assert algorithm is not None
@@ -136,10 +123,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         config=config,
         warm_start=warm_start,
         copy_settings_from=copy_from,
-        instance_type=instance_type,
-        instance_count=count or 1,
-        max_runtime_in_seconds=runtime or min(DEFAULT_MAX_RUNTIME_SECONDS, policy.max_runtime_in_seconds),
-        use_spot_instances=spot,
+        **asdict(resources),
     )
 
 

@@ -113,13 +113,12 @@ def test_jumpstart_request_carries_the_team_settings_and_scaled_batch(s3: Any) -
 
 
 def test_instance_type_the_model_cannot_train_on_is_refused(s3: Any) -> None:
+    policy = dataclasses.replace(TEAM, region=REGION, training_instance_types=("ml.c5.2xlarge",))
     payload = {
         **VALID,
-        "InstanceType": "ml.m5.xlarge",
+        "InstanceType": "ml.c5.2xlarge",
         "Algorithm": {"JumpStartModelId": "huggingface-tc-bert-base-cased"},
     }
-    policy = dataclasses.replace(TEAM, region=REGION, training_instance_types=("ml.m5.xlarge", "ml.c5.2xlarge"))
-    payload["InstanceType"] = "ml.c5.2xlarge"
     with pytest.raises(InvalidInput, match=r"\$\.InstanceType: huggingface-tc-bert-base-cased does not train on"):
         resolve_recipe(validate_fine_tune_input(payload, policy), policy, s3)
 

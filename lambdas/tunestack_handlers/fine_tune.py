@@ -8,13 +8,14 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
-from tunestack_runtime import datasets, training_lifecycle
+from tunestack_runtime import datasets, job_lifecycle
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
+from tunestack_runtime.job_kinds import KINDS, TRAINING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import (
     create_request,
+    fine_tune_recipe,
     output_artifact_uri,
-    resolve_recipe,
 )
 
 logger = Logger(service="tunestack")
@@ -43,7 +44,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     policy = TeamPolicy.from_environment(os.environ)
     request = validate_fine_tune_input(event["Input"], policy)
     s3 = boto3.client("s3")
-    recipe = resolve_recipe(request, policy, s3)
+    recipe = fine_tune_recipe(request, policy, s3)
     dataset = datasets.check_dataset(s3, recipe.dataset_kind, request.training_data_uri)
     params = create_request(
         job_name=request.model_name,
@@ -69,7 +70,8 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the training job; the token completes later."""
-    return training_lifecycle.launch(
+    return job_lifecycle.launch(
+        TRAINING,
         sagemaker=_sagemaker(),
         sfn=boto3.client("stepfunctions"),
         table=_table(),
@@ -85,22 +87,22 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: "SageMaker Training Job State Change"; completes the waiting execution."""
     detail = event.get("detail", {})
     name = detail.get("TrainingJobName")
-    if not name or detail.get("TrainingJobStatus") not in training_lifecycle.TERMINAL:
+    if not name or detail.get("TrainingJobStatus") not in TRAINING.terminal:
         return {"Completed": False}
-    done = training_lifecycle.complete(
-        sagemaker=_sagemaker(), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
+    done = job_lifecycle.complete(
+        TRAINING, sagemaker=_sagemaker(), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
     )
     return {"Completed": done, "TrainingJobName": name}
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return training_lifecycle.reconcile(sagemaker=_sagemaker(), table=_table(), job_name=event["TrainingJobName"])
+    return job_lifecycle.reconcile(TRAINING, sagemaker=_sagemaker(), table=_table(), job_name=event["TrainingJobName"])
 
 
 @logger.inject_lambda_context(log_event=False)
 def on_execution_end(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: an execution was aborted or timed out; stop the jobs it launched."""
     arn = event.get("detail", {}).get("executionArn", "")
-    stopped = training_lifecycle.stop_jobs_of_execution(sagemaker=_sagemaker(), table=_table(), execution_arn=arn)
+    stopped = job_lifecycle.stop_jobs_of_execution(KINDS, sagemaker=_sagemaker(), table=_table(), execution_arn=arn)
     return {"Stopped": stopped}

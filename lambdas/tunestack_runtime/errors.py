@@ -37,3 +37,15 @@ class TrainingJobTimedOut(TunestackError):
 
 class TransientError(Exception):
     """A failure worth retrying (throttling, a service hiccup); Step Functions retries it."""
+
+
+class TuningJobFailed(TunestackError):
+    """SageMaker ended the tuning job as Failed; the message is its FailureReason."""
+
+
+class TuningJobStopped(TunestackError):
+    """The tuning job was stopped before it completed."""
+
+
+class TuningJobTimedOut(TunestackError):
+    """No completion arrived within the tuning job's limit; the job was stopped."""

@@ -6,13 +6,14 @@ input cannot name others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.fine_tune_input import FineTuneRequest
+from tunestack_runtime.input_fields import Algorithm
 from tunestack_runtime.instances import scaled_batch_size
 from tunestack_runtime.policy import TeamPolicy
 
@@ -53,24 +54,53 @@ class TrainingRecipe:
     metric_definitions: list[dict[str, str]] = field(default_factory=list)
     network_isolation: bool = True
     dataset_kind: str | None = None  # "text" | "vision" | None (layout not checked)
+    content_type: str | None = None  # of the data channels (not of the JumpStart "model" channel)
 
 
-def resolve_recipe(request: FineTuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe:
-    algorithm = request.algorithm
-    hyperparameters = dict(request.hyperparameters)
-    if request.batch_size_per_gpu is not None:
+#: Training data as an input gives it: one S3 prefix (the algorithm's usual channel), named
+#: channels, or None for the model's default dataset.
+TrainingData = str | Mapping[str, str] | None
+#: The channel a single prefix becomes, by kind of algorithm.
+_DEFAULT_CHANNEL = {"jumpstart": "training", "built-in": "train", "custom": "training"}
+#: What built-in algorithms are told their channels hold.
+_CONTENT_TYPE = {"xgboost": "text/csv", "image-classification": "application/x-image"}
+
+
+def _channels(data: TrainingData, kind: str) -> dict[str, str]:
+    if data is None:
+        return {}
+    return {_DEFAULT_CHANNEL[kind]: data} if isinstance(data, str) else dict(data)
+
+
+def resolve_recipe(
+    *,
+    algorithm: Algorithm,
+    hyperparameters: Mapping[str, str],
+    instance_type: str,
+    training_data: TrainingData,
+    policy: TeamPolicy,
+    s3: Any,
+    batch_size_per_gpu: int | None = None,
+    tuned: Collection[str] = (),
+) -> TrainingRecipe:
+    """How to run ``algorithm`` on ``training_data``; ``tuned`` hyperparameters are left to the
+    tuning job (a model's defaults for them are not passed as static values)."""
+    hyperparameters = dict(hyperparameters)
+    if batch_size_per_gpu is not None:
         name = _BATCH_HYPERPARAMETER[algorithm.kind]
-        hyperparameters[name] = str(scaled_batch_size(request.batch_size_per_gpu, request.instance_type))
+        hyperparameters[name] = str(scaled_batch_size(batch_size_per_gpu, instance_type))
+    channels = _channels(training_data, algorithm.kind)
     if algorithm.kind == "jumpstart":
         model = jumpstart.load_model(s3, policy.region, algorithm.name, algorithm.version or "*")
-        if model.supported_instance_types and request.instance_type not in model.supported_instance_types:
+        if model.supported_instance_types and instance_type not in model.supported_instance_types:
             raise InvalidInput(
-                f"$.InstanceType: {model.model_id} does not train on {request.instance_type} "
+                f"$.InstanceType: {model.model_id} does not train on {instance_type} "
                 f"(supported: {', '.join(model.supported_instance_types)})"
             )
-        data = request.training_data_uri or model.default_dataset_uri
-        if data is None:
-            raise InvalidInput(f"$.TrainingData: required, {model.model_id} has no default dataset")
+        if not channels:
+            if model.default_dataset_uri is None:
+                raise InvalidInput(f"$.TrainingData: required, {model.model_id} has no default dataset")
+            channels = {"training": model.default_dataset_uri}
         merged = jumpstart.check_hyperparameters(model, hyperparameters)
         merged.update(
             {
@@ -81,29 +111,42 @@ def resolve_recipe(request: FineTuneRequest, policy: TeamPolicy, s3: Any) -> Tra
         )
         return TrainingRecipe(
             parent_model=f"{model.model_id}@{model.version}",
-            image=model.training_image(request.instance_type),
-            channels={"training": data, "model": model.artifact_uri},
-            hyperparameters=merged,
+            image=model.training_image(instance_type),
+            channels={**channels, "model": model.artifact_uri},
+            hyperparameters={k: v for k, v in merged.items() if k not in tuned},
             metric_definitions=model.metric_definitions,
             network_isolation=model.network_isolation,
             dataset_kind={"tc": "text", "ic": "vision"}.get(model.task),
         )
-    if request.training_data_uri is None:
+    if not channels:
         raise InvalidInput("$.TrainingData: required for built-in algorithms and custom images")
     if algorithm.kind == "built-in":
         return TrainingRecipe(
             parent_model=f"{algorithm.name}:{algorithm.version or 'latest'}",
             image=builtin_algorithms.image_uri(algorithm.name, algorithm.version, policy.region),
-            channels={"train": request.training_data_uri},
+            channels=channels,
             hyperparameters=hyperparameters,
             dataset_kind="vision" if algorithm.name == "image-classification" else None,
+            content_type=_CONTENT_TYPE.get(algorithm.name),
         )
     return TrainingRecipe(
         parent_model=algorithm.name,
         image=algorithm.name,
-        channels={"training": request.training_data_uri},
+        channels=channels,
         hyperparameters=hyperparameters,
         metric_definitions=list(algorithm.metric_definitions),
+    )
+
+
+def fine_tune_recipe(request: FineTuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe:
+    return resolve_recipe(
+        algorithm=request.algorithm,
+        hyperparameters=request.hyperparameters,
+        instance_type=request.instance_type,
+        training_data=request.training_data_uri,
+        batch_size_per_gpu=request.batch_size_per_gpu,
+        policy=policy,
+        s3=s3,
     )
 
 
@@ -120,19 +163,7 @@ def job_definition(
     definition: dict[str, Any] = {
         "RoleArn": policy.role_arn,
         "AlgorithmSpecification": {"TrainingImage": recipe.image, "TrainingInputMode": "File"},
-        "InputDataConfig": [
-            {
-                "ChannelName": name,
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": uri,
-                        "S3DataDistributionType": "FullyReplicated",
-                    }
-                },
-            }
-            for name, uri in recipe.channels.items()
-        ],
+        "InputDataConfig": [_channel(name, uri, recipe.content_type) for name, uri in recipe.channels.items()],
         "OutputDataConfig": {"S3OutputPath": f"s3://{policy.bucket}/", "KmsKeyId": policy.key_arn},
         "ResourceConfig": {
             "InstanceType": resources.instance_type,
@@ -153,6 +184,18 @@ def job_definition(
         stopping["MaxWaitTimeInSeconds"] = min(2 * resources.max_runtime_in_seconds, SAGEMAKER_MAX_SECONDS)
         definition["CheckpointConfig"] = {"S3Uri": f"s3://{policy.bucket}/{checkpoint_prefix}/checkpoints/"}
     return definition
+
+
+def _channel(name: str, uri: str, content_type: str | None) -> dict[str, Any]:
+    channel: dict[str, Any] = {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}
+        },
+    }
+    if content_type and name != "model":
+        channel["ContentType"] = content_type
+    return channel
 
 
 def team_tags(policy: TeamPolicy, execution_arn: str, recipe: TrainingRecipe) -> list[dict[str, str]]:

@@ -57,7 +57,7 @@ class TuneRequest:
 
     tuning_job_name: str | None  # None: derived from the execution
     algorithm: Algorithm
-    channels: dict[str, str]
+    training_data: str | dict[str, str]  # one prefix (the algorithm's usual channel) or named channels
     static_hyperparameters: dict[str, str] = field(default_factory=dict)
     config: TuningConfig | None
     warm_start: WarmStart | None = None
@@ -95,7 +95,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     if "CopySettingsFrom" in payload:
         copy_from = _guarded(problems, validate_tuning_job_name, payload["CopySettingsFrom"], "$.CopySettingsFrom")
     algorithm = parse_algorithm(payload.get("Algorithm"), problems)
-    channels = _channels(payload.get("TrainingData"), policy, problems)
+    training_data = _training_data(payload.get("TrainingData"), policy, problems)
     static = parse_hyperparameters(payload.get("StaticHyperParameters"), problems, "$.StaticHyperParameters")
     config = None
     if "HyperParameterTuningJobConfig" in payload or copy_from is None:
@@ -118,7 +118,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     return TuneRequest(
         tuning_job_name=name,
         algorithm=algorithm,
-        channels=channels,
+        training_data=training_data,
         static_hyperparameters=static,
         config=config,
         warm_start=warm_start,
@@ -138,14 +138,13 @@ def _guarded(problems: Problems, check: Any, raw: Any, where: str | None = None)
         return None
 
 
-def _channels(raw: Any, policy: TeamPolicy, problems: Problems) -> dict[str, str]:
-    """A key prefix (one ``train`` channel) or ``{"train": ..., "validation": ...}``."""
+def _training_data(raw: Any, policy: TeamPolicy, problems: Problems) -> str | dict[str, str]:
+    """A key prefix or ``{"train": ..., "validation": ...}``, each resolved in the team bucket."""
     if raw is None:
         problems.shape.append("$.TrainingData: required, a key prefix or {'train': ..., 'validation': ...}")
         return {}
     if isinstance(raw, str):
-        uri = parse_training_data(raw, policy, problems)
-        return {"train": uri} if uri else {}
+        return parse_training_data(raw, policy, problems) or {}
     if not isinstance(raw, Mapping) or not raw:
         problems.shape.append(f"$.TrainingData: a key prefix or an object of channels, got {raw!r}")
         return {}

@@ -14,7 +14,7 @@ from tunestack_runtime import jumpstart
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request, resolve_recipe
+from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request, fine_tune_recipe
 from tunestack_runtime.tune_input import validate_tune_input
 
 from tests.runtime.test_fine_tune_input import POLICY, VALID
@@ -87,7 +87,7 @@ def test_hyperparameters_are_checked_against_the_spec(s3: Any, hyperparameters: 
 
 def test_jumpstart_request_carries_the_team_settings_and_scaled_batch(s3: Any) -> None:
     request = validate_fine_tune_input(VALID, TEAM)
-    recipe = resolve_recipe(request, dataclasses.replace(TEAM, region=REGION), s3)
+    recipe = fine_tune_recipe(request, dataclasses.replace(TEAM, region=REGION), s3)
     params = create_request(
         job_name=request.model_name, recipe=recipe, request=request, policy=TEAM, execution_arn="arn:exec"
     )
@@ -120,13 +120,13 @@ def test_instance_type_the_model_cannot_train_on_is_refused(s3: Any) -> None:
         "Algorithm": {"JumpStartModelId": "huggingface-tc-bert-base-cased"},
     }
     with pytest.raises(InvalidInput, match=r"\$\.InstanceType: huggingface-tc-bert-base-cased does not train on"):
-        resolve_recipe(validate_fine_tune_input(payload, policy), policy, s3)
+        fine_tune_recipe(validate_fine_tune_input(payload, policy), policy, s3)
 
 
 def test_builtin_algorithm_image_by_region(s3: Any) -> None:
     payload = {**VALID, "Algorithm": {"BuiltInAlgorithm": "xgboost", "Version": "1.7-1"}}
     policy = dataclasses.replace(TEAM, region=REGION)
-    recipe = resolve_recipe(validate_fine_tune_input(payload, policy), policy, s3)
+    recipe = fine_tune_recipe(validate_fine_tune_input(payload, policy), policy, s3)
     assert recipe.image == "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"
     assert recipe.channels == {"train": "s3://nlp-data-bucket/datasets/news/"}
     assert recipe.hyperparameters["mini_batch_size"] == "64"
@@ -145,7 +145,7 @@ def test_a_tuning_request_shares_the_fine_tune_job_definition(s3: Any) -> None:
     recipe = TrainingRecipe(
         parent_model="xgboost:1.7-1",
         image=image_uri("xgboost", "1.7-1", REGION),
-        channels=tune.channels,
+        channels=dict(tune.training_data),
         hyperparameters=tune.static_hyperparameters,
     )
     params = create_tuning_request(

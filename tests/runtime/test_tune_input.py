@@ -45,7 +45,7 @@ def changed(**fields: Any) -> dict[str, Any]:
 def test_the_documented_example_validates_with_its_config_unchanged() -> None:
     request = validate_tune_input(SEED_INPUT, POLICY)
     assert request.tuning_job_name == "xgb-churn-tune-1"
-    assert request.channels == {
+    assert request.training_data == {
         "train": "s3://nlp-data-bucket/datasets/churn/train/",
         "validation": "s3://nlp-data-bucket/datasets/churn/validation/",
     }
@@ -56,7 +56,7 @@ def test_the_documented_example_validates_with_its_config_unchanged() -> None:
 def test_name_and_instance_defaults_are_filled_in() -> None:
     request = validate_tune_input(changed(TuningJobName=..., InstanceType=..., TrainingData="datasets/churn/"), POLICY)
     assert request.tuning_job_name is None and request.instance_type == "ml.m5.xlarge"
-    assert request.channels == {"train": "s3://nlp-data-bucket/datasets/churn/"}
+    assert request.training_data == "s3://nlp-data-bucket/datasets/churn/"
 
 
 def test_copy_settings_from_a_parent_may_leave_the_config_out() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from tunestack_runtime import token_store, training_lifecycle
+from tunestack_runtime import job_lifecycle, token_store
 from tunestack_runtime.errors import JobConflict, TrainingJobFailed, TrainingJobTimedOut
+from tunestack_runtime.job_kinds import KINDS, TRAINING
 
 from tunestack.simulator.clock import SimClock
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
@@ -80,7 +81,8 @@ def params(name: str = "job-1", execution: str = "arn:exec:1") -> dict[str, Any]
 def launch(
     aws: dict[str, Any], name: str = "job-1", execution: str = "arn:exec:1", token: str = "t1"
 ) -> dict[str, Any]:
-    return training_lifecycle.launch(
+    return job_lifecycle.launch(
+        TRAINING,
         sagemaker=aws["sagemaker"],
         sfn=aws["sfn"],
         table=aws["table"],
@@ -112,8 +114,8 @@ def test_completion_sends_success_once_even_for_duplicate_events(aws: dict[str, 
     aws["sim"].clock.advance(120)
     aws["sim"].finish("job-1", "Completed")
     kwargs = {"sagemaker": aws["sagemaker"], "sfn": aws["sfn"], "table": aws["table"], "job_name": "job-1"}
-    assert training_lifecycle.complete(**kwargs) is True
-    assert training_lifecycle.complete(**kwargs) is False
+    assert job_lifecycle.complete(TRAINING, **kwargs) is True
+    assert job_lifecycle.complete(TRAINING, **kwargs) is False
     ((kind, sent),) = aws["sfn"].sent
     output = json.loads(sent["output"])
     assert kind == "success" and output["ParentModel"] == "m@1" and output["TrainingTimeSeconds"] == 120
@@ -123,15 +125,15 @@ def test_completion_sends_success_once_even_for_duplicate_events(aws: dict[str, 
 def test_completion_of_a_failed_job_sends_its_failure_reason(aws: dict[str, Any]) -> None:
     launch(aws)
     aws["sim"].finish("job-1", "Failed", "ClientError: data.csv is empty")
-    training_lifecycle.complete(sagemaker=aws["sagemaker"], sfn=aws["sfn"], table=aws["table"], job_name="job-1")
+    job_lifecycle.complete(TRAINING, sagemaker=aws["sagemaker"], sfn=aws["sfn"], table=aws["table"], job_name="job-1")
     ((kind, sent),) = aws["sfn"].sent
     assert kind == "failure" and sent["error"] == "TrainingJobFailed" and "data.csv is empty" in sent["cause"]
 
 
 def test_events_for_running_jobs_complete_nothing(aws: dict[str, Any]) -> None:
     launch(aws)
-    assert not training_lifecycle.complete(
-        sagemaker=aws["sagemaker"], sfn=aws["sfn"], table=aws["table"], job_name="job-1"
+    assert not job_lifecycle.complete(
+        TRAINING, sagemaker=aws["sagemaker"], sfn=aws["sfn"], table=aws["table"], job_name="job-1"
     )
     assert aws["sfn"].sent == []
 
@@ -139,7 +141,7 @@ def test_events_for_running_jobs_complete_nothing(aws: dict[str, Any]) -> None:
 def test_reconcile_stops_a_job_still_running_after_the_timeout(aws: dict[str, Any]) -> None:
     launch(aws)
     with pytest.raises(TrainingJobTimedOut, match="has been stopped"):
-        training_lifecycle.reconcile(sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
+        job_lifecycle.reconcile(TRAINING, sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
     assert aws["sim"].jobs["job-1"].status == "Stopped"
 
 
@@ -147,19 +149,19 @@ def test_reconcile_reports_a_failed_job(aws: dict[str, Any]) -> None:
     launch(aws)
     aws["sim"].finish("job-1", "Failed", "AlgorithmError: boom")
     with pytest.raises(TrainingJobFailed, match="AlgorithmError: boom"):
-        training_lifecycle.reconcile(sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
+        job_lifecycle.reconcile(TRAINING, sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
 
 
 def test_aborted_execution_stops_its_jobs(aws: dict[str, Any]) -> None:
     launch(aws)
-    stopped = training_lifecycle.stop_jobs_of_execution(
-        sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
+    stopped = job_lifecycle.stop_jobs_of_execution(
+        KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
     )
     assert stopped == ["job-1"]
     assert aws["sim"].calls["StopTrainingJob"] == 1
     assert (
-        training_lifecycle.stop_jobs_of_execution(
-            sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
+        job_lifecycle.stop_jobs_of_execution(
+            KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
         )
         == []
     )
@@ -170,8 +172,9 @@ def test_throttling_becomes_a_retryable_error(aws: dict[str, Any]) -> None:
     from botocore.config import Config
 
     client = boto3.client("sagemaker", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    with pytest.raises(training_lifecycle.SageMakerThrottled):
-        training_lifecycle.launch(
+    with pytest.raises(job_lifecycle.SageMakerThrottled):
+        job_lifecycle.launch(
+            TRAINING,
             sagemaker=client,
             sfn=aws["sfn"],
             table=aws["table"],

@@ -1,0 +1,176 @@
+"""Launching a SageMaker job, completing the waiting execution, reconciling, stopping.
+
+Waiting costs the execution a constant number of state transitions: the launch task runs with
+``.waitForTaskToken`` and this module completes the token when SageMaker reports a terminal
+state, or when the reconcile step describes the job once after the task's timeout. The same code
+serves every kind of job (see ``job_kinds``); a kind says how to create, describe and stop it and
+what its outcome looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tunestack_runtime import token_store
+from tunestack_runtime.errors import JobConflict, TransientError, TunestackError
+from tunestack_runtime.training_job import EXECUTION_TAG
+
+LOG = logging.getLogger(__name__)
+_THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure"}
+
+
+class SageMakerThrottled(TransientError):
+    """SageMaker throttled or failed the call; retried with backoff."""
+
+
+class ResourceLimitExceeded(TransientError):
+    """The account's SageMaker quota is in use; retried slowly while capacity frees up."""
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How one kind of SageMaker job is created, described, stopped and reported.
+
+    ``outcome`` turns a terminal description (and the extras stored at launch) into
+    ``("success", output)`` or ``(error name, cause)``; ``timed_out`` is raised by reconcile when
+    the job was still running.
+    """
+
+    job_type: str
+    noun: str  # as a person says it: "training job"
+    name_field: str
+    arn_field: str
+    status_field: str
+    terminal: frozenset[str]
+    create: Callable[[Any, dict[str, Any]], str]
+    describe: Callable[[Any, str], dict[str, Any]]
+    stop: Callable[[Any, str], None] | None
+    outcome: Callable[[dict[str, Any], dict[str, Any]], tuple[str, Any]]
+    errors: Mapping[str, type[TunestackError]]
+    timed_out: type[TunestackError]
+    input_field: str  # the input field a name conflict is reported on
+
+
+def translate(error: ClientError) -> Exception:
+    """Throttling and quota errors become retryable domain errors; anything else stays as is."""
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", str(error))
+    if code in _THROTTLING:
+        return SageMakerThrottled(f"{code}: {message}")
+    if code == "ResourceLimitExceeded":
+        return ResourceLimitExceeded(message)
+    return error
+
+
+def _already_exists(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    return code in {"ResourceInUse", "ValidationException"} and "already" in str(error).lower()
+
+
+def launch(
+    kind: JobKind,
+    *,
+    sagemaker: Any,
+    sfn: Any,
+    table: Any,
+    params: dict[str, Any],
+    task_token: str,
+    execution_arn: str,
+    output_extras: dict[str, Any],
+) -> dict[str, Any]:
+    """Create the job, or adopt the one this execution already created (a retried launch)."""
+    name = params[kind.name_field]
+    token_store.put(
+        table,
+        job_name=name,
+        job_type=kind.job_type,
+        task_token=task_token,
+        execution_arn=execution_arn,
+        extras=output_extras,
+    )
+    try:
+        arn = kind.create(sagemaker, params)
+        return {kind.name_field: name, kind.arn_field: arn, "Adopted": False}
+    except ClientError as error:
+        if not _already_exists(error):
+            raise translate(error) from None
+    description = kind.describe(sagemaker, name)
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=description[kind.arn_field])["Tags"]}
+    if tags.get(EXECUTION_TAG) != execution_arn:
+        token_store.take(table, name)
+        raise JobConflict(
+            f"{kind.input_field}: a {kind.noun} named {name!r} already exists and belongs to "
+            f"{tags.get(EXECUTION_TAG, 'no tunestack execution')}; choose another name"
+        )
+    if description[kind.status_field] in kind.terminal:
+        # It ended before this retry stored its token: no event will come again, complete now.
+        complete(kind, sagemaker=sagemaker, sfn=sfn, table=table, job_name=name)
+    return {kind.name_field: name, kind.arn_field: description[kind.arn_field], "Adopted": True}
+
+
+def complete(kind: JobKind, *, sagemaker: Any, sfn: Any, table: Any, job_name: str) -> bool:
+    """Complete the execution waiting on ``job_name`` if the job is terminal; False if nothing to do."""
+    description = kind.describe(sagemaker, job_name)
+    if description[kind.status_field] not in kind.terminal:
+        return False
+    waiting = token_store.take(table, job_name)
+    if waiting is None:
+        LOG.info("no execution waits on %s (duplicate event, or already reconciled)", job_name)
+        return False
+    result, payload = kind.outcome(description, waiting.extras)
+    try:
+        if result == "success":
+            sfn.send_task_success(taskToken=waiting.task_token, output=json.dumps(payload, default=str))
+        else:
+            sfn.send_task_failure(taskToken=waiting.task_token, error=result, cause=str(payload)[:32768])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}:
+            LOG.info("execution of %s no longer waits: %s", job_name, error)
+            return False
+        raise
+    return True
+
+
+def reconcile(kind: JobKind, *, sagemaker: Any, table: Any, job_name: str) -> dict[str, Any]:
+    """After the launch task timed out: describe once, and end the wait one way or the other."""
+    description = kind.describe(sagemaker, job_name)
+    waiting = token_store.take(table, job_name)
+    extras = waiting.extras if waiting else {}
+    status = description[kind.status_field]
+    if status not in kind.terminal:
+        if kind.stop is not None:
+            kind.stop(sagemaker, job_name)
+        raise kind.timed_out(
+            f"no completion for {job_name} within its limit; it was {status}"
+            + (" and has been stopped" if kind.stop is not None else "")
+        )
+    result, payload = kind.outcome(description, extras)
+    if result == "success":
+        return dict(payload)
+    raise kind.errors[result](payload)
+
+
+def stop_jobs_of_execution(
+    kinds: Mapping[str, JobKind], *, sagemaker: Any, table: Any, execution_arn: str
+) -> list[str]:
+    """Stop what an aborted or timed-out execution launched; returns the jobs asked to stop."""
+    stopped = []
+    for job in token_store.jobs_of_execution(table, execution_arn):
+        kind = kinds.get(job["JobType"])
+        if kind is None or kind.stop is None:
+            continue
+        token_store.take(table, job["JobName"])
+        try:
+            kind.stop(sagemaker, job["JobName"])
+            stopped.append(job["JobName"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ValidationException":
+                raise translate(error) from None
+            LOG.info("%s had already ended: %s", job["JobName"], error)
+    return stopped

@@ -166,3 +166,12 @@ def check_dataset(s3: Any, kind: str | None, uri: str | None) -> dict[str, Any]:
     )
     images = check_image_folders(keys, prefix, f"s3://{bucket}/{prefix}")
     return {"Source": uri, "Checked": True, "Classes": len(images.classes), "Images": images.images}
+
+
+def check_not_empty(s3: Any, uri: str) -> dict[str, Any]:
+    """For algorithms whose layout tunestack does not know: the channel's prefix holds data."""
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    if not listed.get("KeyCount"):
+        raise InvalidDataset(f"{uri}: no objects under this prefix")
+    return {"Source": uri, "Checked": True, "Layout": "not checked for this algorithm; the prefix holds data"}

@@ -52,11 +52,12 @@ _CHANNEL = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 class TuneRequest:
     """A validated tune input with the team's defaults filled in.
 
-    ``config`` is None only when ``copy_settings_from`` names a parent whose settings fill it.
+    ``algorithm`` and ``config`` are None, and ``training_data`` empty, only when
+    ``copy_settings_from`` names a parent whose settings fill them in (at the first state).
     """
 
     tuning_job_name: str | None  # None: derived from the execution
-    algorithm: Algorithm
+    algorithm: Algorithm | None
     training_data: str | dict[str, str]  # one prefix (the algorithm's usual channel) or named channels
     static_hyperparameters: dict[str, str] = field(default_factory=dict)
     config: TuningConfig | None
@@ -94,11 +95,14 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     copy_from = None
     if "CopySettingsFrom" in payload:
         copy_from = _guarded(problems, validate_tuning_job_name, payload["CopySettingsFrom"], "$.CopySettingsFrom")
-    algorithm = parse_algorithm(payload.get("Algorithm"), problems)
-    training_data = _training_data(payload.get("TrainingData"), policy, problems)
+    copying = copy_from is not None or "CopySettingsFrom" in payload
+    algorithm = None if copying and "Algorithm" not in payload else parse_algorithm(payload.get("Algorithm"), problems)
+    training_data: str | dict[str, str] = {}
+    if not copying or "TrainingData" in payload:
+        training_data = _training_data(payload.get("TrainingData"), policy, problems)
     static = parse_hyperparameters(payload.get("StaticHyperParameters"), problems, "$.StaticHyperParameters")
     config = None
-    if "HyperParameterTuningJobConfig" in payload or copy_from is None:
+    if "HyperParameterTuningJobConfig" in payload or not copying:
         config = _guarded(
             problems,
             lambda raw: validate_tuning_config(
@@ -114,7 +118,6 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     resources = parse_training_resources(payload, policy, problems)
 
     problems.raise_if_any()
-    assert algorithm is not None
     return TuneRequest(
         tuning_job_name=name,
         algorithm=algorithm,

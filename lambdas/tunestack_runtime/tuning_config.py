@@ -112,8 +112,10 @@ def validate_tuning_config(
     for key in sorted(set(raw) - _CONFIG_KEYS):
         shape.append(f"{ROOT}.{key}: unknown field (allowed: {', '.join(sorted(_CONFIG_KEYS))})")
 
-    strategy = raw.get("Strategy", "Bayesian")
-    if strategy not in STRATEGIES:
+    strategy = str(raw.get("Strategy", ""))
+    if "Strategy" not in raw:
+        shape.append(f"{ROOT}.Strategy: required, one of {sorted(STRATEGIES)}")
+    elif strategy not in STRATEGIES:
         shape.append(f"{ROOT}.Strategy: one of {sorted(STRATEGIES)}, got {strategy!r}")
     ranges = _ranges(raw.get("ParameterRanges"), strategy, shape)
     _check_static(ranges, static_hyperparameters, shape)

@@ -1,6 +1,7 @@
-"""A SageMaker whose training jobs live through InProgress to Completed, Failed or Stopped in
-simulated time, on top of moto (which stores the jobs but reports every one Completed at once and
-has no StopTrainingJob).
+"""A SageMaker whose training and tuning jobs live through InProgress to Completed, Failed or
+Stopped in simulated time, on top of moto (which stores the jobs but reports every one Completed at
+once, and has no StopTrainingJob, StopHyperParameterTuningJob or
+ListTrainingJobsForHyperParameterTuningJob).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from tunestack.simulator import tuning
 from tunestack.simulator.clock import SimClock
 
 
@@ -44,8 +46,48 @@ class SimulatedSageMaker:
         self.clock = clock
         self.faults = faults
         self.jobs: dict[str, SimulatedJob] = {}
+        self.tuning_jobs: dict[str, tuning.SimulatedTuningJob] = {}
+        self.created: list[tuple[str, str]] = []  # (kind, name) in creation order
         self.calls: Counter[str] = Counter()
+        #: How long a tuning job's trials take; None: each its whole MaxRuntimeInSeconds, less a minute.
+        self.trial_seconds: float | None = 3600.0
         self._lock = threading.Lock()
+
+    def finish_tuning(self, name: str, status: str, failure_reason: str | None = None) -> tuning.SimulatedTuningJob:
+        with self._lock:
+            job = self.tuning_jobs[name]
+            if status == "Stopped":
+                job.stop(self.clock.now)
+            else:
+                job.status, job.ended_at = status, self.clock.now
+            job.failure_reason = failure_reason
+            return job
+
+    def describe_tuning(self, name: str, original: dict[str, Any]) -> dict[str, Any]:
+        job = self.tuning_jobs.get(name)
+        if job is None:
+            return original
+        now = self.clock.now
+        response = {
+            k: v
+            for k, v in original.items()
+            if k not in {"FailureReason", "BestTrainingJob", "OverallBestTrainingJob", "TuningJobCompletionDetails"}
+            and v is not None
+        }
+        response.update(
+            HyperParameterTuningJobStatus=job.status,
+            CreationTime=tuning.at(job.created_at),
+            LastModifiedTime=tuning.at(now),
+            TrainingJobStatusCounters=job.counters(now),
+        )
+        if job.ended_at is not None:
+            response["HyperParameterTuningEndTime"] = tuning.at(job.ended_at)
+        best = job.best(now)
+        if best is not None:
+            response["BestTrainingJob"] = best
+        if job.failure_reason:
+            response["FailureReason"] = job.failure_reason
+        return response
 
     def finish(self, name: str, status: str, failure_reason: str | None = None) -> SimulatedJob:
         with self._lock:
@@ -80,6 +122,8 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
     original_create = backend_cls.create_training_job
     original_describe = backend_cls.describe_training_job
     original_list_tags = backend_cls.list_tags
+    original_create_tuning = backend_cls.create_hyper_parameter_tuning_job
+    original_describe_tuning = backend_cls.describe_hyper_parameter_tuning_job
 
     def reject(api: str) -> None:
         code = sim.faults.next_rejection(api)
@@ -99,8 +143,70 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             output_path=kwargs["output_data_config"]["S3OutputPath"],
             max_runtime=float(kwargs["stopping_condition"]["MaxRuntimeInSeconds"]),
         )
+        sim.created.append(("TrainingJob", training_job_name))
         sim.calls["CreateTrainingJob"] += 1
         return job
+
+    def create_tuning(self: Any, hyper_parameter_tuning_job_name: str, **kwargs: Any) -> Any:
+        reject("CreateHyperParameterTuningJob")
+        name = hyper_parameter_tuning_job_name
+        if name in sim.tuning_jobs:
+            raise ResourceInUseException(f"Hyper parameter tuning job {name} already exists")
+        arn = original_create_tuning(self, hyper_parameter_tuning_job_name=name, **kwargs)
+        definition = kwargs["training_job_definition"]
+        parents = (kwargs.get("warm_start_config") or {}).get("ParentHyperParameterTuningJobs", [])
+        generation = 1 + max(
+            (sim.tuning_jobs[p["HyperParameterTuningJobName"]].generation for p in parents), default=-1
+        )
+        limit = float(definition["StoppingCondition"]["MaxRuntimeInSeconds"])
+        sim.tuning_jobs[name] = tuning.plan(
+            name=name,
+            arn=arn,
+            now=sim.clock.now,
+            config=kwargs["hyper_parameter_tuning_job_config"],
+            static=definition.get("StaticHyperParameters", {}),
+            generation=generation,
+            trial_seconds=sim.trial_seconds or limit,
+            max_runtime=limit,
+            vary=sim.trial_seconds is not None,
+        )
+        sim.created.append(("HyperParameterTuningJob", name))
+        sim.calls["CreateHyperParameterTuningJob"] += 1
+        return arn
+
+    def describe_tuning(self: Any, hyper_parameter_tuning_job_name: str) -> dict[str, Any]:
+        reject("DescribeHyperParameterTuningJob")
+        name = hyper_parameter_tuning_job_name
+        response = sim.describe_tuning(name, original_describe_tuning(self, name))
+        self.hyper_parameter_tuning_jobs[name].hyper_parameter_tuning_job_status = response[
+            "HyperParameterTuningJobStatus"
+        ]
+        sim.calls["DescribeHyperParameterTuningJob"] += 1
+        return response
+
+    def stop_tuning(self: Any, name: str) -> None:
+        reject("StopHyperParameterTuningJob")
+        job = sim.tuning_jobs.get(name)
+        if job is None:
+            raise ValidationError(f"Requested resource not found: hyper parameter tuning job {name}")
+        if job.status != "InProgress":
+            raise ValidationError(f"The hyper parameter tuning job {name} is {job.status} and cannot be stopped")
+        sim.finish_tuning(name, "Stopped", "Stopped by the user")
+        self.hyper_parameter_tuning_jobs[name].hyper_parameter_tuning_job_status = "Stopped"
+        sim.calls["StopHyperParameterTuningJob"] += 1
+
+    def list_trials(self: Any, name: str, next_token: str | None, max_results: int | None) -> dict[str, Any]:
+        reject("ListTrainingJobsForHyperParameterTuningJob")
+        job = sim.tuning_jobs.get(name)
+        if job is None:
+            raise ValidationError(f"Requested resource not found: hyper parameter tuning job {name}")
+        summaries = job.summaries(sim.clock.now)
+        start, size = int(next_token or 0), min(int(max_results or 10), 100)
+        page: dict[str, Any] = {"TrainingJobSummaries": summaries[start : start + size]}
+        if start + size < len(summaries):
+            page["NextToken"] = str(start + size)
+        sim.calls["ListTrainingJobsForHyperParameterTuningJob"] += 1
+        return page
 
     def describe(self: Any, training_job_name: str) -> dict[str, Any]:
         reject("DescribeTrainingJob")
@@ -127,7 +233,29 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
         return responses.ActionResult({})
 
+    def stop_tuning_response(self: Any) -> Any:
+        self.sagemaker_backend.stop_hyper_parameter_tuning_job(self._get_param("HyperParameterTuningJobName"))
+        return responses.ActionResult({})
+
+    def list_trials_response(self: Any) -> Any:
+        return responses.ActionResult(
+            self.sagemaker_backend.list_training_jobs_for_hyper_parameter_tuning_job(
+                self._get_param("HyperParameterTuningJobName"),
+                self._get_param("NextToken"),
+                self._get_param("MaxResults"),
+            )
+        )
+
+    response_cls = responses.SageMakerResponse
     with (
+        mock.patch.object(backend_cls, "create_hyper_parameter_tuning_job", create_tuning),
+        mock.patch.object(backend_cls, "describe_hyper_parameter_tuning_job", describe_tuning),
+        mock.patch.object(backend_cls, "stop_hyper_parameter_tuning_job", stop_tuning, create=True),
+        mock.patch.object(backend_cls, "list_training_jobs_for_hyper_parameter_tuning_job", list_trials, create=True),
+        mock.patch.object(response_cls, "stop_hyper_parameter_tuning_job", stop_tuning_response, create=True),
+        mock.patch.object(
+            response_cls, "list_training_jobs_for_hyper_parameter_tuning_job", list_trials_response, create=True
+        ),
         mock.patch.object(backend_cls, "create_training_job", create),
         mock.patch.object(backend_cls, "describe_training_job", describe),
         mock.patch.object(backend_cls, "stop_training_job", stop, create=True),

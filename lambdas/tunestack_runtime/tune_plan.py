@@ -1,0 +1,310 @@
+"""The first state of a tune execution: everything checked, the tuning job request built, nothing
+created. Needs AWS for what the input only names: the parent a ``CopySettingsFrom`` copies, the
+warm-start parents (or, with ``Auto``, the team's recent tuning jobs), the JumpStart spec and the
+data channels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tunestack_runtime import datasets, warm_start
+from tunestack_runtime.errors import InvalidInput, PolicyViolation
+from tunestack_runtime.input_fields import BUILT_INS
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.training_job import (
+    MODEL_TAG,
+    TEAM_TAG,
+    TrainingRecipe,
+    create_tuning_request,
+    resolve_recipe,
+)
+from tunestack_runtime.tune_input import TuneRequest, validate_tune_input
+from tunestack_runtime.tuning_config import MAX_PARENTS, TuningConfig, WarmStart
+
+#: The launch task may wait this much longer than the tuning job's own limit.
+TIMEOUT_MARGIN_SECONDS = 1800
+#: How many of the team's most recent tuning jobs ``Auto`` considers.
+AUTO_CANDIDATES = 50
+_NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
+_RANGE_TYPES = {
+    "IntegerParameterRanges": "Integer",
+    "ContinuousParameterRanges": "Continuous",
+    "CategoricalParameterRanges": "Categorical",
+}
+
+
+@dataclass(frozen=True)
+class TuningJob:
+    """A tuning job as SageMaker describes it, with its tags."""
+
+    description: Mapping[str, Any]
+    tags: Mapping[str, str]
+
+    @property
+    def team(self) -> str:
+        return self.tags.get(TEAM_TAG, "")
+
+    def run(self) -> warm_start.TuningRun:
+        config = self.description.get("HyperParameterTuningJobConfig") or {}
+        definition = self.description.get("TrainingJobDefinition") or {}
+        end = self.description.get("HyperParameterTuningEndTime")
+        return warm_start.TuningRun(
+            name=self.description["HyperParameterTuningJobName"],
+            status=self.description["HyperParameterTuningJobStatus"],
+            end_time=_iso(end),
+            team=self.team,
+            image=(definition.get("AlgorithmSpecification") or {}).get("TrainingImage", ""),
+            channels={
+                c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+                for c in definition.get("InputDataConfig", [])
+            },
+            static_hyperparameters=_user_static(definition.get("StaticHyperParameters") or {}),
+            objective_metric=(config.get("HyperParameterTuningJobObjective") or {}).get("MetricName", ""),
+            range_types=_range_types(config.get("ParameterRanges") or {}),
+        )
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value or "")
+
+
+def _channels_of(definition: Mapping[str, Any]) -> dict[str, str]:
+    return {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in definition.get("InputDataConfig", [])}
+
+
+def _user_static(static: Mapping[str, str]) -> dict[str, str]:
+    """Static hyperparameters less what SageMaker adds itself (``_tuning_objective_metric``)."""
+    return {k: v for k, v in static.items() if not k.startswith("_")}
+
+
+def _range_types(ranges: Mapping[str, Any]) -> dict[str, str]:
+    return {item["Name"]: kind for key, kind in _RANGE_TYPES.items() for item in ranges.get(key, [])}
+
+
+def describe_tuning_job(sagemaker: Any, name: str) -> TuningJob | None:
+    """None when it does not exist, or IAM hides it (another team's job)."""
+    try:
+        description = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        tags = sagemaker.list_tags(ResourceArn=description["HyperParameterTuningJobArn"])["Tags"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _NOT_VISIBLE:
+            return None
+        raise
+    return TuningJob(description=description, tags={t["Key"]: t["Value"] for t in tags})
+
+
+def _team_job(sagemaker: Any, name: str, where: str, team: str) -> TuningJob:
+    job = describe_tuning_job(sagemaker, name)
+    if job is None:
+        raise InvalidInput(f"{where} ({name}): no tuning job of that name in this account and region")
+    if job.team != team:
+        raise PolicyViolation(f"{where} ({name}): belongs to {job.team or 'no tunestack team'}, not to {team}")
+    return job
+
+
+def copy_settings(payload: Mapping[str, Any], parent: TuningJob) -> tuple[dict[str, Any], list[str]]:
+    """Fill what the input leaves out from the parent, like the console's "copy settings"."""
+    description = parent.description
+    definition = description.get("TrainingJobDefinition") or {}
+    filled = dict(payload)
+    copied: list[str] = []
+
+    def fill(key: str, value: Any) -> None:
+        if key not in filled and value not in (None, {}, []):
+            filled[key] = value
+            copied.append(key)
+
+    fill("HyperParameterTuningJobConfig", description.get("HyperParameterTuningJobConfig"))
+    config = filled.get("HyperParameterTuningJobConfig")
+    tuned = set(_range_types(config.get("ParameterRanges") or {})) if isinstance(config, Mapping) else set()
+    static = _user_static(definition.get("StaticHyperParameters") or {})
+    fill(
+        "StaticHyperParameters", {k: v for k, v in static.items() if not k.startswith("sagemaker_") and k not in tuned}
+    )
+    fill("Algorithm", _algorithm_of(parent.tags.get(MODEL_TAG, ""), definition))
+    fill("TrainingData", {k: v for k, v in _channels_of(definition).items() if k != "model"})
+    resources = definition.get("ResourceConfig") or {}
+    fill("InstanceType", resources.get("InstanceType"))
+    fill("InstanceCount", resources.get("InstanceCount"))
+    fill("MaxRuntimeInSeconds", (definition.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"))
+    fill("UseSpotInstances", definition.get("EnableManagedSpotTraining"))
+    return filled, copied
+
+
+def _algorithm_of(model_tag: str, definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The input's ``Algorithm`` back from the model tag a tunestack tuning job carries."""
+    if "@" in model_tag:
+        model_id, version = model_tag.split("@", 1)
+        return {"JumpStartModelId": model_id, "JumpStartModelVersion": version}
+    name, _, version = model_tag.partition(":")
+    if name in BUILT_INS:
+        return {"BuiltInAlgorithm": name, **({"Version": version} if version and version != "latest" else {})}
+    specification = definition.get("AlgorithmSpecification") or {}
+    return {
+        "TrainingImage": specification.get("TrainingImage", model_tag),
+        "MetricDefinitions": specification.get("MetricDefinitions", []),
+    }
+
+
+def tuning_job_name(execution_name: str, execution_arn: str) -> str:
+    """At most 32 letters, digits and hyphens, the same for every retry of one execution."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", execution_name).strip("-")[:23].rstrip("-") or "tune"
+    return f"{readable}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+
+
+def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe:
+    config, algorithm = request.config, request.algorithm
+    assert config is not None and algorithm is not None, "filled in from CopySettingsFrom"
+    recipe = resolve_recipe(
+        algorithm=algorithm,
+        hyperparameters=request.static_hyperparameters,
+        instance_type=request.instance_type,
+        training_data=request.training_data,
+        policy=policy,
+        s3=s3,
+        tuned={r.name for r in config.ranges},
+    )
+    if algorithm.kind == "jumpstart":
+        emitted = [m["Name"] for m in recipe.metric_definitions]
+        if config.objective_metric not in emitted:
+            raise InvalidInput(
+                "$.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective.MetricName: "
+                f"{config.objective_metric!r} is not a metric {recipe.parent_model} emits ({', '.join(emitted)})"
+            )
+    return recipe
+
+
+def _check_data(s3: Any, recipe: TrainingRecipe) -> dict[str, Any]:
+    """JumpStart models have a known layout; for other algorithms each channel must hold data."""
+    checked = {}
+    for channel, uri in recipe.channels.items():
+        if channel == "model":
+            continue
+        if recipe.dataset_kind and channel == "training":
+            checked[channel] = datasets.check_dataset(s3, recipe.dataset_kind, uri)
+        else:
+            checked[channel] = datasets.check_not_empty(s3, uri)
+    return checked
+
+
+def _warm_start(
+    sagemaker: Any, wanted: WarmStart | None, current: warm_start.TuningRun, team: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the API's WarmStartConfig, what the output says about it)."""
+    if wanted is None:
+        return None, None
+    if wanted.type == "Auto":
+        choice = warm_start.choose_auto(_recent_team_jobs(sagemaker, team), current)
+        report: dict[str, Any] = {
+            "Type": choice.type,
+            "Parents": list(choice.parents),
+            "Reason": choice.reason,
+            "Chosen": "Auto",
+        }
+        if choice.skipped:
+            report["Skipped"] = dict(list(choice.skipped.items())[: MAX_PARENTS * 2])
+        if choice.type is None:
+            return None, report
+        return _warm_start_config(choice.type, choice.parents), report
+    where = "$.WarmStartConfig.ParentHyperParameterTuningJobs"
+    parents = [_team_job(sagemaker, name, f"{where}[{i}]", team).run() for i, name in enumerate(wanted.parents)]
+    problems = warm_start.check_parents(parents, current, wanted)
+    if problems:
+        raise InvalidInput("\n".join(problems))
+    report = {"Type": wanted.type, "Parents": list(wanted.parents), "Reason": "as the input asks", "Chosen": "Input"}
+    return _warm_start_config(wanted.type, wanted.parents), report
+
+
+def _warm_start_config(kind: str, parents: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": p} for p in parents],
+        "WarmStartType": kind,
+    }
+
+
+def _recent_team_jobs(sagemaker: Any, team: str) -> list[warm_start.TuningRun]:
+    summaries = sagemaker.list_hyper_parameter_tuning_jobs(
+        SortBy="CreationTime", SortOrder="Descending", MaxResults=AUTO_CANDIDATES
+    )["HyperParameterTuningJobSummaries"]
+    runs = []
+    for summary in summaries:
+        job = describe_tuning_job(sagemaker, summary["HyperParameterTuningJobName"])
+        if job is not None and job.team == team:
+            runs.append(job.run())
+    return runs
+
+
+def task_timeout_seconds(config: TuningConfig, definition: Mapping[str, Any]) -> int:
+    """How long the launch task waits before the reconcile step describes the tuning job."""
+    limit = (config.raw.get("ResourceLimits") or {}).get("MaxRuntimeInSeconds")
+    if limit is None:
+        stopping = definition["StoppingCondition"]
+        per_job = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
+        total = config.max_training_jobs or math.prod(len(r.values) for r in config.ranges)
+        limit = math.ceil(total / config.max_parallel_jobs) * per_job
+    return int(limit) + TIMEOUT_MARGIN_SECONDS
+
+
+def plan_tuning(
+    payload: Any,
+    *,
+    policy: TeamPolicy,
+    sagemaker: Any,
+    s3: Any,
+    execution_arn: str,
+    execution_name: str,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """The launch's input: the CreateHyperParameterTuningJob request, the wait's timeout and what
+    the output reports about copied settings, warm start and the data."""
+    copied: list[str] = []
+    if isinstance(payload, Mapping) and "CopySettingsFrom" in payload:
+        validate_tune_input(payload, policy)  # what is given is checked before the parent is read
+        parent = _team_job(sagemaker, payload["CopySettingsFrom"], "$.CopySettingsFrom", policy.team)
+        payload, copied = copy_settings(payload, parent)
+        log(f"copied {', '.join(copied) or 'nothing'} from {parent.description['HyperParameterTuningJobName']}")
+    request = validate_tune_input(payload, policy)
+    assert request.config is not None
+    recipe = _recipe(request, policy, s3)
+    data = _check_data(s3, recipe)
+    name = request.tuning_job_name or tuning_job_name(execution_name, execution_arn)
+    current = warm_start.TuningRun(
+        name=name,
+        status="InProgress",
+        end_time="",
+        team=policy.team,
+        image=recipe.image,
+        channels=recipe.channels,
+        static_hyperparameters=recipe.hyperparameters,
+        objective_metric=request.config.objective_metric,
+        range_types={r.name: r.kind for r in request.config.ranges},
+    )
+    warm_config, warm_report = _warm_start(sagemaker, request.warm_start, current, policy.team)
+    params = create_tuning_request(
+        tuning_job_name=name,
+        recipe=recipe,
+        resources=request,
+        policy=policy,
+        execution_arn=execution_arn,
+        config=request.config.raw,
+        warm_start=warm_config,
+    )
+    return {
+        "CreateHyperParameterTuningJob": params,
+        "TaskTimeoutSeconds": task_timeout_seconds(request.config, params["TrainingJobDefinition"]),
+        "OutputExtras": {
+            "ParentModel": recipe.parent_model,
+            "WarmStart": warm_report,
+            "CopiedSettings": {"From": payload.get("CopySettingsFrom"), "Fields": copied} if copied else None,
+        },
+        "Dataset": data,
+    }

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from tunestack_runtime import leaderboard
+from tunestack_runtime.chart import GENERATION_COLOURS
 
 import tunestack.runtime_path  # noqa: F401
 from tests.conftest import ROOT
+from tests.runtime.test_chart import colours, decode
 from tunestack.cli import main
 from tunestack.report import best_so_far
 
@@ -38,8 +40,8 @@ def test_best_so_far_follows_the_objectives_direction(direction: str, line: list
 def test_report_renders_the_sample_leaderboard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "chart.png"
     assert main(["report", str(SAMPLE), "-o", str(output)]) == 0
-    data = output.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    width, _, rows = decode(output.read_bytes())
+    assert width == 960 and set(GENERATION_COLOURS[:2]) <= colours(rows)  # the sample has a parent generation
     assert "32 training jobs, best xgb-churn-tune-2-020" in capsys.readouterr().out
 
 

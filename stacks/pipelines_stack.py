@@ -13,6 +13,7 @@ from tunestack_constructs.compliance import annotate_cdk_provider_functions
 from tunestack_constructs.fine_tune_pipeline import FineTunePipeline
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, TeamResources
 from tunestack_constructs.platform_parameters import read_platform_values
+from tunestack_constructs.tune_pipeline import TunePipeline
 
 
 class PipelinesStack(cdk.Stack):
@@ -21,7 +22,7 @@ class PipelinesStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, foundation: FoundationStack, **kwargs: Any) -> None:
         team = foundation.team
         super().__init__(
-            scope, construct_id, description=f"tunestack team {team.name}: fine-tuning pipelines", **kwargs
+            scope, construct_id, description=f"tunestack team {team.name}: fine-tuning and tuning pipelines", **kwargs
         )
         # Deploy order only: values come from the foundation's SSM parameters, not exports.
         self.add_stack_dependency(foundation)
@@ -36,6 +37,8 @@ class PipelinesStack(cdk.Stack):
         )
         self.runtime = PipelineRuntime(self, "Runtime", resources=resources)
         self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime)
+        self.tune = TunePipeline(self, "Tune", runtime=self.runtime)
         cdk.CfnOutput(self, "FineTuneStateMachineArn", value=self.fine_tune.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "TuneStateMachineArn", value=self.tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "FailureTopicArn", value=self.runtime.failures.topic_arn)
         annotate_cdk_provider_functions(self)

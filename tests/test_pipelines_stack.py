@@ -13,10 +13,17 @@ from tests.test_foundation_stack import as_list, only, policy_statements
 TEAMS = ["vision", "nlp"]
 
 
-def definition(template: Template) -> dict[str, Any]:
+def state_machine(template: Template, pipeline: str = "FineTune") -> dict[str, Any]:
+    """The state machine of one pipeline ("FineTune", "Tune")."""
+    (found,) = [
+        m for k, m in template.find_resources("AWS::StepFunctions::StateMachine").items() if k.startswith(pipeline)
+    ]
+    return found
+
+
+def definition(template: Template, pipeline: str = "FineTune") -> dict[str, Any]:
     """The state machine definition with every intrinsic replaced by a placeholder string."""
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
-    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    parts = state_machine(template, pipeline)["Properties"]["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else "INTRINSIC" for p in parts))
 
 
@@ -25,10 +32,12 @@ def statements_with(template: Template, action: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("team", TEAMS)
-def test_state_machine_is_standard_logged_and_traced(pipelines_templates: dict[str, Template], team: str) -> None:
+@pytest.mark.parametrize("pipeline", ["FineTune", "Tune"])
+def test_state_machines_are_standard_logged_and_traced(
+    pipelines_templates: dict[str, Template], team: str, pipeline: str
+) -> None:
     template = pipelines_templates[team]
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
-    props = machine["Properties"]
+    props = state_machine(template, pipeline)["Properties"]
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
@@ -141,15 +150,24 @@ def test_create_training_job_is_held_to_the_team_guardrails(
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_pass_role_only_the_team_role_only_to_sagemaker(pipelines_templates: dict[str, Template], team: str) -> None:
-    (statement,) = statements_with(pipelines_templates[team], "iam:PassRole")
-    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    # The team role, read from the foundation's SSM parameter: one ARN, no wildcard.
-    assert "platformrolearn" in statement["Resource"]["Ref"]
+    passing = statements_with(pipelines_templates[team], "iam:PassRole")
+    assert len(passing) == 2  # the fine-tune and tune launches
+    for statement in passing:
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+        # The team role, read from the foundation's SSM parameter: one ARN, no wildcard.
+        assert "platformrolearn" in statement["Resource"]["Ref"]
 
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_describe_and_stop_are_scoped_to_the_team_tag(pipelines_templates: dict[str, Template], team: str) -> None:
-    for action in ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"):
+    for action in (
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:StopTrainingJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob",
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+    ):
+        assert statements_with(pipelines_templates[team], action)
         for statement in statements_with(pipelines_templates[team], action):
             assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/tunestack:team": team}}
 
@@ -170,14 +188,18 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
     pipelines_templates: dict[str, Template], team: str
 ) -> None:
     functions = pipelines_templates[team].find_resources("AWS::Lambda::Function")
-    assert len(functions) == 5
+    assert len(functions) == 11  # fine-tune 5, tune 6
     assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
     for function in functions.values():
         props = function["Properties"]
         assert "017000801446:layer:AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert "KmsKeyArn" in props
-        assert props["Handler"].startswith("tunestack_handlers.fine_tune.")
+        assert props["Handler"].split(".")[:2] in (
+            ["tunestack_handlers", "fine_tune"],
+            ["tunestack_handlers", "tune"],
+            ["tunestack_handlers", "shared"],
+        )
 
 
 def test_pipelines_read_the_foundation_through_ssm_not_exports(pipelines_templates: dict[str, Template]) -> None:

@@ -4,54 +4,20 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
-from tunestack_constructs.compliance import acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
     grant_key_use,
     grant_token_store,
 )
-from tunestack_constructs.platform_parameters import split
 from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
-
-#: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
-TRANSIENT_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-    "SageMakerThrottled",
-]
-#: Errors of the input or the job itself: retrying cannot help.
-INPUT_ERRORS = ["InvalidInput", "PolicyViolation", "InvalidDataset"]
-
-
-def retry_transient(task: sfn.TaskStateBase) -> None:
-    task.add_retry(
-        errors=TRANSIENT_ERRORS,
-        interval=cdk.Duration.seconds(2),
-        max_attempts=6,
-        backoff_rate=2,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    task.add_retry(
-        errors=["ResourceLimitExceeded"],
-        interval=cdk.Duration.minutes(5),
-        max_attempts=12,
-        backoff_rate=1.5,
-        max_delay=cdk.Duration.minutes(30),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
 
 
 class FineTunePipeline(Construct):
@@ -59,16 +25,7 @@ class FineTunePipeline(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
         super().__init__(scope, construct_id)
-        resources = runtime.resources
-        team = resources.team
-        guardrails = statements.Guardrails(
-            team_name=team.name,
-            role_arn=resources.role_arn,
-            key_arn=resources.key.key_arn,
-            subnet_ids=split(resources.subnet_ids),
-            security_group_ids=split(resources.security_group_ids),
-            training_instance_types=team.allowed_instance_types.training,
-        )
+        guardrails = runtime.guardrails
         handler = "tunestack_handlers.fine_tune"
         self.validate_fn = runtime.function(
             self,
@@ -100,7 +57,7 @@ class FineTunePipeline(Construct):
         self.execution_end_fn = runtime.function(
             self,
             "OnExecutionEnd",
-            handler=f"{handler}.on_execution_end",
+            handler="tunestack_handlers.shared.on_execution_end",
             asynchronous=True,
             description="Stops the training jobs of aborted or timed-out executions",
         )
@@ -151,155 +108,60 @@ class FineTunePipeline(Construct):
             )
 
     def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
-        notify = tasks.SnsPublish(
-            self,
-            "Notify the team",
-            topic=runtime.failures,
-            subject="tunestack fine-tune failed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "Execution": sfn.JsonPath.execution_id,
-                    "Error": sfn.JsonPath.string_at("$.Error.Error"),
-                    "Cause": sfn.JsonPath.string_at("$.Error.Cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        failed = sfn.Fail(self, "Fine-tune failed", error_path="$.Error.Error", cause_path="$.Error.Cause")
-        notify.next(failed)
-
-        validate = tasks.LambdaInvoke(
+        failed = parts.failure_path(self, runtime, subject="tunestack fine-tune failed", fail_state="Fine-tune failed")
+        validate = parts.invoke(
             self,
             "Validate input and dataset",
-            lambda_function=self.validate_fn,
-            payload=sfn.TaskInput.from_object(
-                {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id}
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
+            self.validate_fn,
+            {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id},
             result_path="$.Launch",
         )
-        launch = tasks.LambdaInvoke(
+        launch = parts.invoke(
             self,
             "Train (waits for SageMaker)",
-            lambda_function=self.launch_fn,
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "TaskToken": sfn.JsonPath.task_token,
-                    "ExecutionArn": sfn.JsonPath.execution_id,
-                    "CreateTrainingJob": sfn.JsonPath.object_at("$.Launch.CreateTrainingJob"),
-                    "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
-                }
-            ),
-            retry_on_service_exceptions=False,
-            task_timeout=sfn.Timeout.at("$.Launch.TaskTimeoutSeconds"),
+            self.launch_fn,
+            {
+                "TaskToken": sfn.JsonPath.task_token,
+                "ExecutionArn": sfn.JsonPath.execution_id,
+                "CreateTrainingJob": sfn.JsonPath.object_at("$.Launch.CreateTrainingJob"),
+                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+            },
             result_path="$.Result",
+            wait_for_token=True,
+            timeout_path="$.Launch.TaskTimeoutSeconds",
         )
-        reconcile = tasks.LambdaInvoke(
+        reconcile = parts.invoke(
             self,
             "Reconcile after timeout",
-            lambda_function=self.reconcile_fn,
-            payload=sfn.TaskInput.from_object(
-                {"TrainingJobName": sfn.JsonPath.string_at("$.Launch.CreateTrainingJob.TrainingJobName")}
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
+            self.reconcile_fn,
+            {"TrainingJobName": sfn.JsonPath.string_at("$.Launch.CreateTrainingJob.TrainingJobName")},
             result_path="$.Result",
         )
         done = sfn.Pass(self, "Report the model", output_path="$.Result")
-        for task in (validate, launch, reconcile):
-            retry_transient(task)
         launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
         for task in (validate, launch, reconcile):
-            task.add_catch(notify, errors=["States.ALL"], result_path="$.Error")
+            task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(done)
-        definition = validate.next(launch.next(done))
-
-        machine_logs = logs.LogGroup(
+        return parts.state_machine(
             self,
-            "ExecutionLogs",
-            encryption_key=runtime.resources.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            runtime,
+            definition=validate.next(launch.next(done)),
+            comment="fine-tune a model",
+            invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn],
+            responders=[self.launch_fn, self.state_change_fn],
         )
-        machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            comment=f"tunestack {runtime.resources.team.name}: fine-tune a model",
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
-        )
-        # A policy of its own, outside the functions' roles: the state machine already depends on
-        # the functions, so their default policies cannot depend on the state machine.
-        iam.Policy(
-            self,
-            "TaskResponses",
-            roles=[self.launch_fn.role, self.state_change_fn.role],  # type: ignore[list-item]
-            statements=[
-                iam.PolicyStatement(
-                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                    resources=[machine.state_machine_arn],
-                )
-            ],
-        )
-        # Publishing to the failure topic encrypts with the team key.
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[runtime.resources.key.key_arn]
-            )
-        )
-        acknowledge(
-            machine.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs delivery actions of Step Functions have no resource-level permissions.",
-        )
-        for function in (self.validate_fn, self.launch_fn, self.reconcile_fn):
-            acknowledge(
-                machine.role,
-                f"AwsSolutions-IAM5[{nag_resource(machine, function.function_arn + ':*')}]",
-                "Step Functions invokes any version or alias of the pipeline's own function.",
-            )
-        return machine
 
     def _events(self, runtime: PipelineRuntime) -> None:
-        self._rule(
+        parts.rule(
+            self,
             runtime,
             "TrainingJobStateChange",
-            "Completes executions waiting on a training job",
-            events.EventPattern(
+            description="Completes executions waiting on a training job",
+            pattern=events.EventPattern(
                 source=["aws.sagemaker"],
                 detail_type=["SageMaker Training Job State Change"],
                 detail={"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
             ),
-            self.state_change_fn,
+            function=self.state_change_fn,
         )
-        self._rule(
-            runtime,
-            "ExecutionEnded",
-            "Stops the training jobs of executions that were aborted or timed out",
-            events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [self.state_machine.state_machine_arn]},
-            ),
-            self.execution_end_fn,
-        )
-
-    def _rule(
-        self,
-        runtime: PipelineRuntime,
-        construct_id: str,
-        description: str,
-        pattern: events.EventPattern,
-        function: lambda_.IFunction,
-    ) -> None:
-        """EventBridge delivers asynchronously: retries for two hours, then the dead-letter queue."""
-        rule = events.Rule(self, construct_id, description=description, event_pattern=pattern)
-        rule.add_target(
-            targets.LambdaFunction(
-                function, dead_letter_queue=runtime.dead_letters, retry_attempts=8, max_event_age=cdk.Duration.hours(2)
-            )
-        )
+        parts.stop_on_execution_end(self, runtime, self.state_machine, self.execution_end_fn, "training jobs")

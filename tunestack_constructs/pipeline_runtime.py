@@ -18,6 +18,8 @@ from constructs import Construct
 
 from tunestack.config import TeamConfig
 from tunestack_constructs.compliance import acknowledge, nag_resource, skip_checkov
+from tunestack_constructs.platform_parameters import split
+from tunestack_constructs.sagemaker_statements import Guardrails
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -100,6 +102,14 @@ class PipelineRuntime(Construct):
             "a customer key would need a key policy for events.amazonaws.com.",
         )
         self.team_environment = self._team_environment()
+        self.guardrails = Guardrails(
+            team_name=resources.team.name,
+            role_arn=resources.role_arn,
+            key_arn=key.key_arn,
+            subnet_ids=split(resources.subnet_ids),
+            security_group_ids=split(resources.security_group_ids),
+            training_instance_types=resources.team.allowed_instance_types.training,
+        )
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 
     def _team_environment(self) -> str:

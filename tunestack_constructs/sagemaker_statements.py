@@ -43,10 +43,21 @@ def pass_team_role(guardrails: Guardrails) -> iam.PolicyStatement:
 
 
 def create_training_job(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    return _create_within_guardrails(scope, guardrails, "CreateTrainingJob", "training-job")
+
+
+def create_tuning_job(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    """The same condition keys hold for CreateHyperParameterTuningJob (its training job definition)."""
+    return _create_within_guardrails(scope, guardrails, "CreateHyperParameterTuningJob", "hyper-parameter-tuning-job")
+
+
+def _create_within_guardrails(
+    scope: Construct, guardrails: Guardrails, action: str, resource_type: str
+) -> iam.PolicyStatement:
     return iam.PolicyStatement(
-        sid="CreateTrainingJobsWithinGuardrails",
-        actions=["sagemaker:CreateTrainingJob"],
-        resources=[sagemaker_arn(scope, "training-job")],
+        sid=f"{action}WithinGuardrails",
+        actions=[f"sagemaker:{action}"],
+        resources=[sagemaker_arn(scope, resource_type)],
         conditions={
             "ForAllValues:StringEquals": {
                 "sagemaker:VpcSubnets": list(guardrails.subnet_ids),

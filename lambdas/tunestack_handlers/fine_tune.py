@@ -6,11 +6,9 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from botocore.config import Config
 from tunestack_runtime import datasets, job_lifecycle
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.job_kinds import KINDS, TRAINING
+from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import (
     create_request,
@@ -18,24 +16,11 @@ from tunestack_runtime.training_job import (
     output_artifact_uri,
 )
 
-logger = Logger(service="tunestack")
+from tunestack_handlers.shared import logger, sagemaker, token_table
 
 #: The launch task may wait this much longer than the job's own limit (queueing, start-up,
 #: upload of the model) before the reconcile step describes the job.
 TIMEOUT_MARGIN_SECONDS = 1800
-
-
-#: Step Functions owns retries (with back-off and jitter, visible in the execution's history), so
-#: the SDK does not retry SageMaker calls behind its back.
-_NO_SDK_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-
-def _table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TOKEN_TABLE"])
-
-
-def _sagemaker() -> Any:
-    return boto3.client("sagemaker", config=_NO_SDK_RETRIES)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -72,9 +57,9 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the training job; the token completes later."""
     return job_lifecycle.launch(
         TRAINING,
-        sagemaker=_sagemaker(),
+        sagemaker=sagemaker(),
         sfn=boto3.client("stepfunctions"),
-        table=_table(),
+        table=token_table(),
         params=event["CreateTrainingJob"],
         task_token=event["TaskToken"],
         execution_arn=event["ExecutionArn"],
@@ -90,19 +75,13 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not name or detail.get("TrainingJobStatus") not in TRAINING.terminal:
         return {"Completed": False}
     done = job_lifecycle.complete(
-        TRAINING, sagemaker=_sagemaker(), sfn=boto3.client("stepfunctions"), table=_table(), job_name=name
+        TRAINING, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
     )
     return {"Completed": done, "TrainingJobName": name}
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return job_lifecycle.reconcile(TRAINING, sagemaker=_sagemaker(), table=_table(), job_name=event["TrainingJobName"])
-
-
-@logger.inject_lambda_context(log_event=False)
-def on_execution_end(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: an execution was aborted or timed out; stop the jobs it launched."""
-    arn = event.get("detail", {}).get("executionArn", "")
-    stopped = job_lifecycle.stop_jobs_of_execution(KINDS, sagemaker=_sagemaker(), table=_table(), execution_arn=arn)
-    return {"Stopped": stopped}
+    return job_lifecycle.reconcile(
+        TRAINING, sagemaker=sagemaker(), table=token_table(), job_name=event["TrainingJobName"]
+    )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tunestack_runtime import leaderboard
+from tunestack_runtime import chart, leaderboard
 
 METRIC_NAMESPACE = "tunestack/Tuning"
 
@@ -18,6 +18,7 @@ class Analysis:
     board: leaderboard.Leaderboard
     csv_uri: str
     json_uri: str
+    chart_uri: str
 
     def output(self) -> dict[str, Any]:
         best = self.board.best
@@ -33,7 +34,7 @@ class Analysis:
                 "HyperParameters": best.hyperparameters,
             },
             "TrainingJobs": len(self.board.rows),
-            "Leaderboard": {"Csv": self.csv_uri, "Json": self.json_uri},
+            "Leaderboard": {"Csv": self.csv_uri, "Json": self.json_uri, "Chart": self.chart_uri},
         }
 
 
@@ -80,6 +81,7 @@ def analyse(
     prefix = f"tuning/{tuning_job_name}/leaderboard"
     s3.put_object(Bucket=bucket, Key=f"{prefix}.csv", Body=board.to_csv().encode(), ContentType="text/csv")
     s3.put_object(Bucket=bucket, Key=f"{prefix}.json", Body=board.to_json().encode(), ContentType="application/json")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}.png", Body=chart.render_png(board), ContentType="image/png")
     if board.best is not None:
         cloudwatch.put_metric_data(
             Namespace=METRIC_NAMESPACE,
@@ -95,4 +97,5 @@ def analyse(
                 }
             ],
         )
-    return Analysis(board=board, csv_uri=f"s3://{bucket}/{prefix}.csv", json_uri=f"s3://{bucket}/{prefix}.json")
+    where = f"s3://{bucket}/{prefix}"
+    return Analysis(board=board, csv_uri=f"{where}.csv", json_uri=f"{where}.json", chart_uri=f"{where}.png")

@@ -1,0 +1,84 @@
+"""Lambda handlers of the tune state machine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from tunestack_runtime import job_lifecycle, tuning_analysis
+from tunestack_runtime.job_kinds import TUNING
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.tune_plan import plan_tuning
+
+from tunestack_handlers.shared import logger, sagemaker, token_table
+
+
+@logger.inject_lambda_context(log_event=False)
+def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Check the input, the team policy, the parents and the data; build the request. Creates nothing."""
+    plan = plan_tuning(
+        event["Input"],
+        policy=TeamPolicy.from_environment(os.environ),
+        sagemaker=sagemaker(),
+        s3=boto3.client("s3"),
+        execution_arn=event["ExecutionArn"],
+        execution_name=event["ExecutionName"],
+        log=logger.info,
+    )
+    logger.info(
+        "validated",
+        extra={"job": plan["CreateHyperParameterTuningJob"]["HyperParameterTuningJobName"], "dataset": plan["Dataset"]},
+    )
+    return plan
+
+
+@logger.inject_lambda_context(log_event=False)
+def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Store the task token and create (or adopt) the tuning job; the token completes later."""
+    return job_lifecycle.launch(
+        TUNING,
+        sagemaker=sagemaker(),
+        sfn=boto3.client("stepfunctions"),
+        table=token_table(),
+        params=event["CreateHyperParameterTuningJob"],
+        task_token=event["TaskToken"],
+        execution_arn=event["ExecutionArn"],
+        output_extras=event["OutputExtras"],
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge: "SageMaker HyperParameter Tuning Job State Change"; completes the waiting execution."""
+    detail = event.get("detail", {})
+    name = detail.get("HyperParameterTuningJobName")
+    if not name or detail.get("HyperParameterTuningJobStatus") not in TUNING.terminal:
+        return {"Completed": False}
+    done = job_lifecycle.complete(
+        TUNING, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
+    )
+    return {"Completed": done, "TuningJobName": name}
+
+
+@logger.inject_lambda_context(log_event=False)
+def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    name = event["TuningJobName"]
+    return job_lifecycle.reconcile(TUNING, sagemaker=sagemaker(), table=token_table(), job_name=name)
+
+
+@logger.inject_lambda_context(log_event=False)
+def analyse(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Leaderboard (with warm-start parents' trials), CSV, JSON and chart in the team bucket, the
+    best objective as a metric; returns the execution's output."""
+    policy = TeamPolicy.from_environment(os.environ)
+    analysis = tuning_analysis.analyse(
+        sagemaker=sagemaker(),
+        s3=boto3.client("s3"),
+        cloudwatch=boto3.client("cloudwatch"),
+        tuning_job_name=event["Launched"]["TuningJobName"],
+        bucket=policy.bucket,
+        team=policy.team,
+    )
+    launched = {k: v for k, v in event["Launched"].items() if v is not None and k != "TrainingJobStatusCounters"}
+    return {**launched, **analysis.output()}

@@ -1,0 +1,194 @@
+"""Pieces every waiting pipeline (fine-tune, tune, deploy) builds the same way: retries, the
+failure path, the state machine with its logs and permissions, and EventBridge rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from tunestack_constructs.compliance import acknowledge, nag_resource
+from tunestack_constructs.pipeline_runtime import PipelineRuntime
+
+#: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
+TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "SageMakerThrottled",
+]
+#: Errors of the input or the job itself: retrying cannot help.
+INPUT_ERRORS = ["InvalidInput", "PolicyViolation", "InvalidDataset"]
+
+
+def retry_transient(task: sfn.TaskStateBase) -> None:
+    task.add_retry(
+        errors=TRANSIENT_ERRORS,
+        interval=cdk.Duration.seconds(2),
+        max_attempts=6,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    task.add_retry(
+        errors=["ResourceLimitExceeded"],
+        interval=cdk.Duration.minutes(5),
+        max_attempts=12,
+        backoff_rate=1.5,
+        max_delay=cdk.Duration.minutes(30),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+def failure_path(scope: Construct, runtime: PipelineRuntime, *, subject: str, fail_state: str) -> sfn.TaskStateBase:
+    """Notify the team (SNS, team key), then fail with the error and cause found at ``$.Error``."""
+    notify = tasks.SnsPublish(
+        scope,
+        "Notify the team",
+        topic=runtime.failures,
+        subject=subject,
+        message=sfn.TaskInput.from_object(
+            {
+                "Execution": sfn.JsonPath.execution_id,
+                "Error": sfn.JsonPath.string_at("$.Error.Error"),
+                "Cause": sfn.JsonPath.string_at("$.Error.Cause"),
+            }
+        ),
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    notify.next(sfn.Fail(scope, fail_state, error_path="$.Error.Error", cause_path="$.Error.Cause"))
+    return notify
+
+
+def invoke(
+    scope: Construct,
+    state_name: str,
+    function: lambda_.IFunction,
+    payload: dict[str, object],
+    *,
+    result_path: str,
+    wait_for_token: bool = False,
+    timeout_path: str | None = None,
+) -> tasks.LambdaInvoke:
+    """A Lambda task whose retries are the pipeline's own (see ``retry_transient``)."""
+    # payload_response_only and an integration pattern exclude each other.
+    mode: dict[str, object] = (
+        {"integration_pattern": sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN}
+        if wait_for_token
+        else {"payload_response_only": True}
+    )
+    task = tasks.LambdaInvoke(
+        scope,
+        state_name,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(payload),
+        retry_on_service_exceptions=False,
+        task_timeout=sfn.Timeout.at(timeout_path) if timeout_path else None,
+        result_path=result_path,
+        **mode,  # type: ignore[arg-type]
+    )
+    retry_transient(task)
+    return task
+
+
+def state_machine(
+    scope: Construct,
+    runtime: PipelineRuntime,
+    *,
+    definition: sfn.IChainable,
+    comment: str,
+    invoked: Sequence[lambda_.IFunction],
+    responders: Sequence[lambda_.IFunction],
+) -> sfn.StateMachine:
+    """A Standard state machine logging ALL to a KMS log group, traced; ``responders`` may complete
+    its task tokens."""
+    machine_logs = logs.LogGroup(
+        scope,
+        "ExecutionLogs",
+        encryption_key=runtime.resources.key,
+        retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        comment=f"tunestack {runtime.resources.team.name}: {comment}",
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
+    )
+    # A policy of its own, outside the functions' roles: the state machine already depends on
+    # the functions, so their default policies cannot depend on the state machine.
+    iam.Policy(
+        scope,
+        "TaskResponses",
+        roles=[f.role for f in responders if f.role is not None],
+        statements=[
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                resources=[machine.state_machine_arn],
+            )
+        ],
+    )
+    # Publishing to the failure topic encrypts with the team key.
+    machine.add_to_role_policy(
+        iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[runtime.resources.key.key_arn])
+    )
+    acknowledge(
+        machine.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing and CloudWatch Logs delivery actions of Step Functions have no resource-level permissions.",
+    )
+    for function in invoked:
+        acknowledge(
+            machine.role,
+            f"AwsSolutions-IAM5[{nag_resource(machine, function.function_arn + ':*')}]",
+            "Step Functions invokes any version or alias of the pipeline's own function.",
+        )
+    return machine
+
+
+def rule(
+    scope: Construct,
+    runtime: PipelineRuntime,
+    construct_id: str,
+    *,
+    description: str,
+    pattern: events.EventPattern,
+    function: lambda_.IFunction,
+) -> events.Rule:
+    """EventBridge delivers asynchronously: retries for two hours, then the dead-letter queue."""
+    created = events.Rule(scope, construct_id, description=description, event_pattern=pattern)
+    created.add_target(
+        targets.LambdaFunction(
+            function, dead_letter_queue=runtime.dead_letters, retry_attempts=8, max_event_age=cdk.Duration.hours(2)
+        )
+    )
+    return created
+
+
+def stop_on_execution_end(
+    scope: Construct, runtime: PipelineRuntime, machine: sfn.StateMachine, function: lambda_.IFunction, what: str
+) -> events.Rule:
+    return rule(
+        scope,
+        runtime,
+        "ExecutionEnded",
+        description=f"Stops the {what} of executions that were aborted or timed out",
+        pattern=events.EventPattern(
+            source=["aws.states"],
+            detail_type=["Step Functions Execution Status Change"],
+            detail={"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [machine.state_machine_arn]},
+        ),
+        function=function,
+    )

@@ -1,0 +1,251 @@
+"""The tune state machine of one team, the handlers it runs and the team's tuning dashboard."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from tunestack_constructs import pipeline_parts as parts
+from tunestack_constructs import sagemaker_statements as statements
+from tunestack_constructs.pipeline_runtime import (
+    PipelineRuntime,
+    acknowledge_wildcards,
+    grant_key_use,
+    grant_token_store,
+)
+from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
+
+#: Where the analysis publishes each tuning job's best objective.
+METRIC_NAMESPACE = "tunestack/Tuning"
+TUNING_JOB = "hyper-parameter-tuning-job"
+
+
+class TunePipeline(Construct):
+    """validate (parents, Auto, copy settings) -> launch and wait (task token) -> analyse -> output;
+    failures notify and end in Fail. ``dashboard`` plots the team's tuning progress."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
+        super().__init__(scope, construct_id)
+        guardrails = runtime.guardrails
+        handler = "tunestack_handlers.tune"
+        self.validate_fn = runtime.function(
+            self,
+            "Validate",
+            handler=f"{handler}.validate",
+            timeout=cdk.Duration.minutes(5),
+            memory_size=512,
+            description="Validates a tune input, its warm-start parents and data; creates nothing",
+        )
+        self.launch_fn = runtime.function(
+            self, "Launch", handler=f"{handler}.launch", description="Stores the task token and creates the tuning job"
+        )
+        self.state_change_fn = runtime.function(
+            self,
+            "OnStateChange",
+            handler=f"{handler}.on_state_change",
+            asynchronous=True,
+            description="Completes the waiting execution on SageMaker tuning job state changes",
+        )
+        self.reconcile_fn = runtime.function(
+            self, "Reconcile", handler=f"{handler}.reconcile", description="Describes a tuning job once after a timeout"
+        )
+        self.analyse_fn = runtime.function(
+            self,
+            "Analyse",
+            handler=f"{handler}.analyse",
+            timeout=cdk.Duration.minutes(5),
+            memory_size=512,
+            description="Leaderboard, chart and best objective of a finished tuning job",
+        )
+        self.execution_end_fn = runtime.function(
+            self,
+            "OnExecutionEnd",
+            handler="tunestack_handlers.shared.on_execution_end",
+            asynchronous=True,
+            description="Stops the tuning jobs of aborted or timed-out executions",
+        )
+        self._grant(runtime, guardrails)
+        self.state_machine = self._state_machine(runtime)
+        parts.rule(
+            self,
+            runtime,
+            "TuningJobStateChange",
+            description="Completes executions waiting on a tuning job",
+            pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker HyperParameter Tuning Job State Change"],
+                detail={"HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"]},
+            ),
+            function=self.state_change_fn,
+        )
+        parts.stop_on_execution_end(self, runtime, self.state_machine, self.execution_end_fn, "tuning jobs")
+        self.dashboard = self._dashboard(runtime)
+
+    def _grant(self, runtime: PipelineRuntime, guardrails: statements.Guardrails) -> None:
+        bucket = s3.Bucket.from_bucket_name(self, "TeamBucket", runtime.resources.bucket_name)
+        key = runtime.resources.key
+        jumpstart_objects = f"{jumpstart_bucket_arn(self)}/*"
+        tuning_jobs = statements.sagemaker_arn(self, TUNING_JOB)
+        why_jobs = (
+            "Tuning job names come from inputs and executions; creation is held to the team's guardrails by "
+            "conditions, and other calls to tuning jobs need the team tag."
+        )
+
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+        )
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*"), jumpstart_objects])
+        )
+        grant_key_use(self.validate_fn, key, ["kms:Decrypt"])
+        self.validate_fn.add_to_role_policy(
+            statements.manage_team_jobs(
+                self, guardrails, ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"], [TUNING_JOB]
+            )
+        )
+        # ListHyperParameterTuningJobs has no resource-level permissions ("Auto" lists the account's
+        # recent tuning jobs, then reads only those carrying the team tag).
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListHyperParameterTuningJobs"], resources=["*"])
+        )
+        acknowledge_wildcards(
+            self.validate_fn,
+            {
+                bucket.arn_for_objects("*"): "Reads the data an input names, anywhere in the team's own bucket.",
+                jumpstart_objects: "Reads JumpStart manifests and model specs from the region's JumpStart bucket.",
+                tuning_jobs: why_jobs,
+                "*": "ListHyperParameterTuningJobs has no resource-level permissions.",
+            },
+        )
+
+        self.launch_fn.add_to_role_policy(statements.create_tuning_job(self, guardrails))
+        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, [TUNING_JOB]))
+        self.launch_fn.add_to_role_policy(statements.pass_team_role(guardrails))
+        describe = ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"]
+        for function, actions in (
+            (self.launch_fn, describe),
+            (self.state_change_fn, describe),
+            (self.reconcile_fn, [*describe, "sagemaker:StopHyperParameterTuningJob"]),
+            (self.execution_end_fn, ["sagemaker:StopHyperParameterTuningJob"]),
+            (
+                self.analyse_fn,
+                ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+            ),
+        ):
+            function.add_to_role_policy(statements.manage_team_jobs(self, guardrails, actions, [TUNING_JOB]))
+            acknowledge_wildcards(function, {tuning_jobs: why_jobs})
+        grant_token_store(self.launch_fn, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
+        grant_token_store(self.state_change_fn, runtime, ["dynamodb:DeleteItem"])
+        grant_token_store(self.reconcile_fn, runtime, ["dynamodb:DeleteItem"])
+        grant_token_store(self.execution_end_fn, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
+
+        reports = bucket.arn_for_objects("tuning/*")
+        self.analyse_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports]))
+        grant_key_use(self.analyse_fn, key, ["kms:GenerateDataKey"])
+        # PutMetricData has no resource-level permissions; the namespace condition narrows it.
+        self.analyse_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+            )
+        )
+        acknowledge_wildcards(
+            self.analyse_fn,
+            {
+                reports: "Writes each tuning job's leaderboard and chart under the team bucket's tuning/ prefix.",
+                "*": "PutMetricData has no resource-level permissions; limited to the tunestack/Tuning namespace.",
+            },
+        )
+
+    def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
+        failed = parts.failure_path(self, runtime, subject="tunestack tune failed", fail_state="Tune failed")
+        validate = parts.invoke(
+            self,
+            "Validate input and warm start",
+            self.validate_fn,
+            {
+                "Input": sfn.JsonPath.entire_payload,
+                "ExecutionArn": sfn.JsonPath.execution_id,
+                "ExecutionName": sfn.JsonPath.execution_name,
+            },
+            result_path="$.Launch",
+        )
+        launch = parts.invoke(
+            self,
+            "Tune (waits for SageMaker)",
+            self.launch_fn,
+            {
+                "TaskToken": sfn.JsonPath.task_token,
+                "ExecutionArn": sfn.JsonPath.execution_id,
+                "CreateHyperParameterTuningJob": sfn.JsonPath.object_at("$.Launch.CreateHyperParameterTuningJob"),
+                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+            },
+            result_path="$.Result",
+            wait_for_token=True,
+            timeout_path="$.Launch.TaskTimeoutSeconds",
+        )
+        reconcile = parts.invoke(
+            self,
+            "Reconcile after timeout",
+            self.reconcile_fn,
+            {
+                "TuningJobName": sfn.JsonPath.string_at(
+                    "$.Launch.CreateHyperParameterTuningJob.HyperParameterTuningJobName"
+                )
+            },
+            result_path="$.Result",
+        )
+        analyse = parts.invoke(
+            self,
+            "Analyse the training jobs",
+            self.analyse_fn,
+            {"Launched": sfn.JsonPath.object_at("$.Result")},
+            result_path="$.Analysis",
+        )
+        done = sfn.Pass(self, "Report the best model", output_path="$.Analysis")
+        launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
+        for task in (validate, launch, reconcile, analyse):
+            task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
+        reconcile.next(analyse)
+        return parts.state_machine(
+            self,
+            runtime,
+            definition=validate.next(launch.next(analyse.next(done))),
+            comment="tune hyperparameters",
+            invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn, self.analyse_fn],
+            responders=[self.launch_fn, self.state_change_fn],
+        )
+
+    def _dashboard(self, runtime: PipelineRuntime) -> cloudwatch.Dashboard:
+        team = runtime.resources.team.name
+        best = cloudwatch.MathExpression(
+            expression=(
+                f"SEARCH('{{{METRIC_NAMESPACE},Team,TuningJobName,ObjectiveMetric}} "
+                f'MetricName="BestObjective" Team="{team}"\', \'Maximum\', 300)'
+            ),
+            label="",
+            period=cdk.Duration.minutes(5),
+        )
+        executions = [
+            self.state_machine.metric_succeeded(label="succeeded", period=cdk.Duration.hours(1)),
+            self.state_machine.metric_failed(label="failed", period=cdk.Duration.hours(1)),
+            self.state_machine.metric_aborted(label="aborted", period=cdk.Duration.hours(1)),
+        ]
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=cdk.Duration.days(14))
+        dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=f"# tunestack {team}: tuning\nBest objective of each tuning job, as the analysis step "
+                "publishes it; leaderboards and charts are in the team bucket under `tuning/`.",
+                width=24,
+                height=2,
+            ),
+            cloudwatch.GraphWidget(title="Best objective per tuning job", left=[best], width=16, height=8),
+            cloudwatch.GraphWidget(title="Tune executions", left=executions, width=8, height=8),
+        )
+        return dashboard

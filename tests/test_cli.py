@@ -106,3 +106,31 @@ def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid fine-tune input" in result.stdout
+
+
+def test_validate_accepts_the_tune_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("tune-xgboost", "tune-image-classification", "tune-warm-start", "tune-transfer-learning"):
+        assert main(["validate", "tune", str(ROOT / "examples" / f"{name}.json")]) == 0
+    assert "skipped offline: warm-start parents, CopySettingsFrom and Auto" in capsys.readouterr().out
+
+
+def test_validate_tune_names_each_bad_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payload = json.loads((ROOT / "examples" / "tune-xgboost.json").read_text())
+    payload["TuningJobName"] = "name_with_underscores"
+    payload["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] = 30
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(payload))
+    assert main(["validate", "tune", str(bad)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "$.TuningJobName",
+        "$.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs",
+    ]
+
+
+def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "tune", str(ROOT / "examples" / "tune-warm-start.json")]) == 0
+    out = capsys.readouterr().out
+    assert "simulated first, as a parent this input names: " in out and "tune-image-classification.json" in out
+    assert "SUCCEEDED: 4 state transitions" in out and '"WarmStartType"' not in out
+    assert '"Type": "IdenticalDataAndAlgorithm"' in out

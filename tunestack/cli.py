@@ -14,7 +14,7 @@ from typing import Any
 from tunestack.config import TeamConfig, TeamConfigError, load_teams
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = ("fine-tune",)
+KINDS = ("fine-tune", "tune")
 
 
 class UsageError(Exception):
@@ -106,7 +106,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from tunestack.simulator.assembly import ensure_synthesized
-    from tunestack.simulator.harness import Simulator
+    from tunestack.simulator.harness import Simulator, prefix_of
+    from tunestack.simulator.lineage import data_folder, earlier_runs
     from tunestack.simulator.scenarios import SCENARIOS
 
     if args.scenario not in SCENARIOS:
@@ -116,11 +117,26 @@ def _simulate(args: argparse.Namespace) -> int:
     if problem:
         print(problem)
         return 1
-    data = args.data or _example_data(args.file)
-    if data is not None and not data.is_dir():
-        raise UsageError(f"--data {data}: not a folder")
+    before = earlier_runs(args.file, payload) if args.kind == "tune" else []
+    uploads = dict(found for path, earlier in before if (found := data_folder(path, earlier)))
+    if args.data is not None:
+        if not args.data.is_dir():
+            raise UsageError(f"--data {args.data}: not a folder")
+        try:
+            uploads[prefix_of(payload)] = args.data
+        except ValueError as error:
+            raise UsageError(f"--data: {error}") from None
+    elif (found := data_folder(args.file, payload)) is not None:
+        uploads[found[0]] = found[1]
     outdir = ensure_synthesized(ROOT)
-    result = Simulator(outdir, team).run(args.kind, payload, args.scenario, data_dir=data)
+    simulator = Simulator(outdir, team)
+    results = simulator.run_many(
+        args.kind, [p for _, p in before] + [payload], args.scenario, uploads=uploads, warm_up=len(before)
+    )
+    result = results[-1]
+    if before and not args.json:
+        for (path, _), earlier in zip(before, results, strict=False):
+            print(f"simulated first, as a parent this input names: {path} -> {earlier.status}")
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
@@ -143,12 +159,6 @@ def _report(args: argparse.Namespace) -> int:
     summary = f"best {best.training_job_name} {board.objective_metric}={best.objective:g}" if best else "no best yet"
     print(f"{args.output}: {len(board.rows)} training jobs, {summary}")
     return 0
-
-
-def _example_data(file: Path) -> Path | None:
-    """Convention: examples/<name>.json finds its dataset in examples/data/<name>/."""
-    folder = file.parent / "data" / file.stem
-    return folder if folder.is_dir() else None
 
 
 def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> None:

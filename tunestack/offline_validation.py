@@ -15,6 +15,7 @@ from tunestack.config import TeamConfig
 from tunestack_runtime.errors import TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.tune_input import validate_tune_input
 
 
 @dataclass
@@ -40,18 +41,27 @@ def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
     )
 
 
+_SKIPPED = {
+    "fine-tune": [
+        "dataset layout (data.csv rows, image class folders): needs the team bucket",
+        "JumpStart model, supported instance types and hyperparameter bounds: need the JumpStart bucket",
+        "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
+    ],
+    "tune": [
+        "warm-start parents, CopySettingsFrom and Auto: need the team's tuning jobs in SageMaker",
+        "data channels and the JumpStart model's metrics: need the team bucket and the JumpStart bucket",
+        "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
+    ],
+}
+_VALIDATORS = {"fine-tune": validate_fine_tune_input, "tune": validate_tune_input}
+
+
 def validate_offline(kind: str, payload: Any, team: TeamConfig) -> OfflineReport:
-    if kind != "fine-tune":
+    if kind not in _VALIDATORS:
         raise ValueError(f"unknown kind {kind!r}")
-    report = OfflineReport(
-        skipped=[
-            "dataset layout (data.csv rows, image class folders): needs the team bucket",
-            "JumpStart model, supported instance types and hyperparameter bounds: need the JumpStart bucket",
-            "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
-        ]
-    )
+    report = OfflineReport(skipped=list(_SKIPPED[kind]))
     try:
-        validate_fine_tune_input(payload, team_policy(team))
+        _VALIDATORS[kind](payload, team_policy(team))
     except TunestackError as error:
         report.problems = str(error).splitlines()
     return report

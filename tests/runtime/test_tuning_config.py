@@ -203,6 +203,7 @@ INVALID = [
     ),
     ("grid with continuous", "Strategy", "Grid", r"\(eta\): the Grid strategy takes categorical ranges only"),
     ("unknown strategy", "Strategy", "Genetic", rf"{P}\.Strategy: one of"),
+    ("strategy missing", "Strategy", ..., rf"{P}\.Strategy: required"),
     ("unknown objective type", "HyperParameterTuningJobObjective.Type", "Maximise", r"Objective\.Type: one of"),
     ("objective missing", "HyperParameterTuningJobObjective", ..., r"HyperParameterTuningJobObjective: required"),
     (

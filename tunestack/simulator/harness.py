@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +17,14 @@ import boto3
 
 from tunestack.config import TeamConfig
 from tunestack.simulator.clock import SimClock, simulated_time
+from tunestack.simulator.deployment import ACCOUNT, Deployment, deploy, matches, upload_folder
 from tunestack.simulator.lambdas import LambdaFaults, in_process_lambdas
 from tunestack.simulator.moto_gaps import step_functions_as_documented
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 from tunestack.simulator.scenarios import SCENARIOS, Scenario
-from tunestack.simulator.template import Resolver, StackTemplate, load_stack
+from tunestack.simulator.template import load_stack
 
-ACCOUNT = "123456789012"
-FIXTURES = Path(__file__).parent / "fixtures" / "jumpstart"
-STATE_MACHINES = {"fine-tune": "FineTune"}
+STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune"}
 _REAL_WAIT_SECONDS = 60.0
 
 
@@ -41,6 +41,7 @@ class SimulationResult:
     notifications: list[dict[str, Any]]
     simulated_seconds: float
     scenario: str
+    published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
     simulated: bool = True
 
     def as_json(self) -> dict[str, Any]:
@@ -56,21 +57,9 @@ class SimulationResult:
             "notifications": self.notifications,
             "simulated_seconds": self.simulated_seconds,
             "scenario": self.scenario,
+            "published": self.published,
             "simulated": True,
         }
-
-
-@dataclass
-class Deployment:
-    """What the simulator created for one team, by logical id."""
-
-    region: str
-    bucket: str
-    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
-    functions: dict[str, str] = field(default_factory=dict)  # logical id -> name
-    event_targets: dict[str, str] = field(default_factory=dict)  # detail-type -> function name
-    token_table: str = ""
-    topics: list[str] = field(default_factory=list)
 
 
 class Simulator:
@@ -86,9 +75,15 @@ class Simulator:
         payload: Any,
         scenario_name: str = "success",
         data_dir: Path | None = None,
+        *,
+        before: Sequence[Any] = (),
+        uploads: Mapping[str, Path] | None = None,
     ) -> SimulationResult:
-        (result,) = self.run_many(kind, [payload], scenario_name, data_dir)
-        return result
+        """Run ``payload`` under the scenario, after the executions ``before`` (e.g. the tuning jobs
+        it warm-starts from) have run to success in the same simulated account."""
+        return self.run_many(kind, [*before, payload], scenario_name, data_dir, uploads=uploads, warm_up=len(before))[
+            -1
+        ]
 
     def run_many(
         self,
@@ -96,23 +91,35 @@ class Simulator:
         payloads: list[Any],
         scenario_name: str = "success",
         data_dir: Path | None = None,
+        *,
+        uploads: Mapping[str, Path] | None = None,
+        warm_up: int = 0,
     ) -> list[SimulationResult]:
-        """Run each input as its own execution, in one simulated account (deployed once)."""
+        """Run each input as its own execution, in one simulated account (deployed once); the first
+        ``warm_up`` run as ``success``, the rest under the scenario. ``data_dir`` is uploaded to the
+        last input's TrainingData, ``uploads`` map key prefixes to local folders."""
         if kind not in STATE_MACHINES:
             raise ValueError(f"unknown state machine {kind!r} (known: {', '.join(STATE_MACHINES)})")
         scenario = SCENARIOS[scenario_name]
         clock = SimClock()
-        rejections = {k: list(v) for k, v in scenario.sagemaker_rejections.items()}
-        sagemaker = SimulatedSageMaker(clock, SageMakerFaults(reject=rejections))
-        faults = LambdaFaults(after_run=dict(scenario.lambda_failures))
+        sagemaker = SimulatedSageMaker(clock, SageMakerFaults())
+        faults = LambdaFaults()
+        folders = dict(uploads or {})
+        if data_dir is not None:
+            folders[prefix_of(payloads[-1])] = data_dir
         with self._sandbox(clock, sagemaker, faults):
             deployment = deploy(self.stack, self.team, self.region)
-            if data_dir is not None:
-                upload_folder(data_dir, deployment.bucket, _prefix_of(payloads[0]))
+            for prefix, folder in folders.items():
+                upload_folder(folder, deployment.bucket, prefix)
             results = []
             for number, payload in enumerate(payloads):
+                played = SCENARIOS["success"] if number < warm_up else scenario
                 sagemaker.calls.clear()
-                results.append(_play(deployment, kind, payload, scenario, clock, sagemaker, number))
+                sagemaker.faults.reject = {k: list(v) for k, v in played.sagemaker_rejections.items()}
+                sagemaker.trial_seconds = played.job_seconds
+                faults.after_run = dict(played.lambda_failures)
+                clock.interrupted = False
+                results.append(_play(deployment, kind, payload, played, clock, sagemaker, number))
             return results
 
     @contextmanager
@@ -138,123 +145,28 @@ class Simulator:
             yield
 
 
-def _prefix_of(payload: Any) -> str:
+def prefix_of(payload: Any) -> str:
+    """The key prefix an input's TrainingData names; for named channels, their common folder."""
     data = payload.get("TrainingData") if isinstance(payload, dict) else None
+    if isinstance(data, dict) and data and all(isinstance(v, str) for v in data.values()):
+        folders = [_key(v).rstrip("/") for v in data.values()]
+        data = posixpath.commonpath(folders) if len(folders) > 1 else posixpath.dirname(folders[0])
     if not isinstance(data, str):
-        raise ValueError("--data needs an input whose TrainingData is a key prefix or s3:// URI")
-    if data.startswith("s3://"):
-        data = data[len("s3://") :].partition("/")[2]
+        raise ValueError("uploading data needs an input whose TrainingData is a key prefix, an s3:// URI or channels")
+    data = _key(data)
     return data if not data or data.endswith("/") else data + "/"
 
 
-def upload_folder(folder: Path, bucket: str, prefix: str) -> int:
-    s3 = boto3.client("s3")
-    count = 0
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            s3.upload_file(str(path), bucket, prefix + path.relative_to(folder).as_posix())
-            count += 1
-    return count
+def _key(data: str) -> str:
+    return data[len("s3://") :].partition("/")[2] if data.startswith("s3://") else data
 
 
-def deploy(stack: StackTemplate, team: TeamConfig, region: str) -> Deployment:
-    """Create the stack's resources in moto and return where they are."""
-    resolver = Resolver(region=region, account=ACCOUNT)
-    _platform(team, region, resolver, stack)
-    bucket = resolver.ref(_parameter_for(stack, "bucket-name"))
-    deployment = Deployment(region=region, bucket=bucket)
-    role_arn = boto3.client("iam").create_role(RoleName="simulated-lambda", AssumeRolePolicyDocument="{}")["Role"][
-        "Arn"
-    ]
-    for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
-        props = resolver.resolve(resource["Properties"])
-        table = boto3.client("dynamodb").create_table(
-            TableName=logical_id,
-            KeySchema=props["KeySchema"],
-            AttributeDefinitions=props["AttributeDefinitions"],
-            BillingMode="PAY_PER_REQUEST",
-            GlobalSecondaryIndexes=[
-                {k: v for k, v in index.items() if k in {"IndexName", "KeySchema", "Projection"}}
-                for index in props.get("GlobalSecondaryIndexes", [])
-            ],
-        )["TableDescription"]
-        resolver.refs[logical_id] = logical_id
-        resolver.attributes[(logical_id, "Arn")] = table["TableArn"]
-        deployment.token_table = logical_id
-    for logical_id in stack.of_type("AWS::SNS::Topic"):
-        arn = boto3.client("sns").create_topic(Name=logical_id)["TopicArn"]
-        resolver.refs[logical_id] = arn
-        resolver.attributes[(logical_id, "TopicArn")] = arn
-        deployment.topics.append(arn)
-    for logical_id in stack.of_type("AWS::SQS::Queue"):
-        url = boto3.client("sqs").create_queue(QueueName=logical_id)["QueueUrl"]
-        resolver.refs[logical_id] = url
-        resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{logical_id}"
-    lambda_client = boto3.client("lambda")
-    for logical_id, resource in stack.of_type("AWS::Lambda::Function").items():
-        props = resource["Properties"]
-        created = lambda_client.create_function(
-            FunctionName=logical_id[:64],
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler=props["Handler"],
-            Code={"ZipFile": stack.asset_zip(props["Code"]["S3Key"])},
-            Environment={"Variables": resolver.resolve(props.get("Environment", {}).get("Variables", {}))},
-            Timeout=props.get("Timeout", 60),
-        )
-        resolver.refs[logical_id] = created["FunctionName"]
-        resolver.attributes[(logical_id, "Arn")] = created["FunctionArn"]
-        deployment.functions[logical_id] = created["FunctionName"]
-    sfn = boto3.client("stepfunctions")
-    for logical_id, resource in stack.of_type("AWS::StepFunctions::StateMachine").items():
-        definition = resolver.resolve(resource["Properties"]["DefinitionString"])
-        arn = sfn.create_state_machine(name=logical_id[:80], definition=definition, roleArn=role_arn)["stateMachineArn"]
-        resolver.refs[logical_id] = arn
-        deployment.state_machines[logical_id] = arn
-    for resource in stack.of_type("AWS::Events::Rule").values():
-        props = resolver.resolve(resource["Properties"])
-        for detail_type in props["EventPattern"].get("detail-type", []):
-            target_arn = props["Targets"][0]["Arn"]
-            deployment.event_targets[detail_type] = target_arn.rsplit(":", 1)[-1]
-    return deployment
+@dataclass(frozen=True)
+class _Work:
+    """What the execution launched and now waits on, as the simulator drives it."""
 
-
-def _parameter_for(stack: StackTemplate, field_name: str) -> str:
-    for name, parameter in stack.template.get("Parameters", {}).items():
-        if str(parameter.get("Default", "")).endswith(f"/platform/{field_name}"):
-            return name
-    raise KeyError(f"{stack.name} reads no platform parameter {field_name}")
-
-
-def _platform(team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate) -> None:
-    """What the foundation stack would have published: a bucket, a key, the role, the network."""
-    bucket = f"tunestack-{team.name}-data-simulated"
-    s3 = boto3.client("s3")
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **location)
-    _jumpstart_bucket(s3, region, location)
-    key_arn = boto3.client("kms").create_key(Description=f"tunestack {team.name} (simulated)")["KeyMetadata"]["Arn"]
-    values = {
-        "bucket-name": bucket,
-        "key-arn": key_arn,
-        "role-arn": f"arn:aws:iam::{ACCOUNT}:role/tunestack-{team.name}-sagemaker-simulated",
-        "subnet-ids": ",".join(team.vpc.subnet_ids) if team.vpc else "subnet-0a00000000000001,subnet-0a00000000000002",
-        "security-group-ids": "sg-0a000000000000001",
-    }
-    ssm = boto3.client("ssm")
-    for name, parameter in stack.template.get("Parameters", {}).items():
-        default = str(parameter.get("Default", ""))
-        field_name = default.rsplit("/", 1)[-1]
-        if parameter["Type"].startswith("AWS::SSM::Parameter::Value") and field_name in values:
-            ssm.put_parameter(Name=default, Value=values[field_name], Type="String")
-            resolver.refs[name] = ssm.get_parameter(Name=default)["Parameter"]["Value"]
-
-
-def _jumpstart_bucket(s3: Any, region: str, location: dict[str, Any]) -> None:
-    bucket = f"jumpstart-cache-prod-{region}"
-    s3.create_bucket(Bucket=bucket, **location)
-    for path in sorted(FIXTURES.rglob("*.json")):
-        s3.upload_file(str(path), bucket, path.relative_to(FIXTURES).as_posix())
+    kind: str  # "TrainingJob" | "HyperParameterTuningJob"
+    name: str
 
 
 def _play(
@@ -267,25 +179,27 @@ def _play(
     number: int = 0,
 ) -> SimulationResult:
     sfn = boto3.client("stepfunctions")
-    machine = next(arn for lid, arn in deployment.state_machines.items() if lid.startswith(STATE_MACHINES[kind]))
+    prefix = f"{STATE_MACHINES[kind]}StateMachine"
+    machine = next(arn for lid, arn in deployment.state_machines.items() if lid.startswith(prefix))
+    created_before = len(sagemaker.created)
     execution = sfn.start_execution(
         stateMachineArn=machine, name=f"simulated-{scenario.name}-{number}", input=json.dumps(payload)
     )["executionArn"]
-    job = _wait_for_job(sfn, execution, sagemaker)
-    if job is not None:
-        _drive(deployment, execution, job, scenario, clock, sagemaker)
+    work = _wait_for_work(sfn, execution, sagemaker, created_before)
+    if work is not None:
+        _drive(deployment, execution, work, scenario, clock, sagemaker)
     description = _wait_for_end(sfn, execution)
     events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     return _result(description, events, scenario, clock, sagemaker, deployment)
 
 
-def _wait_for_job(sfn: Any, execution: str, sagemaker: SimulatedSageMaker) -> str | None:
+def _wait_for_work(sfn: Any, execution: str, sagemaker: SimulatedSageMaker, created_before: int) -> _Work | None:
     """Until the launch task waits on its token (job created, token stored), or the run ended."""
     deadline = time.monotonic() + _REAL_WAIT_SECONDS
     while time.monotonic() < deadline:
         events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        if any(e["type"] == "TaskSubmitted" for e in events) and sagemaker.jobs:
-            return next(reversed(sagemaker.jobs))
+        if any(e["type"] == "TaskSubmitted" for e in events) and len(sagemaker.created) > created_before:
+            return _Work(*sagemaker.created[-1])
         if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
             return None
         time.sleep(0.005)
@@ -295,46 +209,63 @@ def _wait_for_job(sfn: Any, execution: str, sagemaker: SimulatedSageMaker) -> st
 def _drive(
     deployment: Deployment,
     execution: str,
-    job: str,
+    work: _Work,
     scenario: Scenario,
     clock: SimClock,
     sagemaker: SimulatedSageMaker,
 ) -> None:
-    lambda_client = boto3.client("lambda")
-    limit = sagemaker.jobs[job].max_runtime
     if scenario.abort:
         clock.advance(600)
         boto3.client("stepfunctions").stop_execution(executionArn=execution, cause="stopped from the console")
         clock.interrupted = True  # moto's interpreter would otherwise sit in the task until its timeout
         _deliver(
-            lambda_client,
             deployment,
+            "aws.states",
             "Step Functions Execution Status Change",
-            {"executionArn": execution, "status": "ABORTED"},
+            {"executionArn": execution, "status": "ABORTED", "stateMachineArn": execution_machine(execution)},
         )
         return
-    seconds = scenario.job_seconds if scenario.job_seconds is not None else limit - 60
-    if scenario.events > 1:
-        # SageMaker also reports intermediate states; they must complete nothing.
-        _deliver(
-            lambda_client,
-            deployment,
+    if work.kind == "TrainingJob":
+        limit = sagemaker.jobs[work.name].max_runtime
+        detail_type, name_field, status_field = (
             "SageMaker Training Job State Change",
-            {"TrainingJobName": job, "TrainingJobStatus": "InProgress"},
+            "TrainingJobName",
+            "TrainingJobStatus",
         )
-    clock.advance(seconds)
-    finished = sagemaker.finish(job, scenario.outcome, scenario.failure_reason)
-    detail = {"TrainingJobName": job, "TrainingJobArn": finished.arn, "TrainingJobStatus": finished.status}
+        clock.advance(scenario.job_seconds if scenario.job_seconds is not None else limit - 60)
+        status = sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status
+    else:
+        tuning_job = sagemaker.tuning_jobs[work.name]
+        detail_type = "SageMaker HyperParameter Tuning Job State Change"
+        name_field, status_field = "HyperParameterTuningJobName", "HyperParameterTuningJobStatus"
+        clock.advance(tuning_job.planned_end - clock.now)
+        reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
+        status = sagemaker.finish_tuning(work.name, scenario.outcome, reason).status
+    if scenario.events > 1:
+        # SageMaker also reports intermediate states; the rules must not deliver them.
+        _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: "InProgress"})
     for _ in range(scenario.events):
-        _deliver(lambda_client, deployment, "SageMaker Training Job State Change", detail)
+        _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: status})
     if scenario.events == 0:
         # Nothing will complete the token: move time past the task's timeout.
-        clock.advance(limit + 3600)
+        clock.advance(_task_timeout(execution) + 60)
 
 
-def _deliver(lambda_client: Any, deployment: Deployment, detail_type: str, detail: dict[str, Any]) -> None:
-    """Deliver an EventBridge event to the function the stack's rule targets, as EventBridge would."""
-    source = "aws.states" if detail_type.startswith("Step Functions") else "aws.sagemaker"
+def _task_timeout(execution: str) -> float:
+    """The waiting task's TimeoutSeconds, as the first state computed it for this execution."""
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"] for e in events if e["type"] == "TaskStateEntered"]
+    return float(json.loads(entered[-1]["input"])["Launch"]["TaskTimeoutSeconds"])
+
+
+def execution_machine(execution_arn: str) -> str:
+    """The state machine ARN of an execution ARN (…:execution:<machine>:<name>)."""
+    head, _, _ = execution_arn.rpartition(":")
+    return head.replace(":execution:", ":stateMachine:", 1)
+
+
+def _deliver(deployment: Deployment, source: str, detail_type: str, detail: dict[str, Any]) -> int:
+    """Deliver an event to every function whose rule matches it, as EventBridge would."""
     event = {
         "version": "0",
         "id": "simulated",
@@ -344,7 +275,11 @@ def _deliver(lambda_client: Any, deployment: Deployment, detail_type: str, detai
         "region": deployment.region,
         "detail": detail,
     }
-    lambda_client.invoke(FunctionName=deployment.event_targets[detail_type], Payload=json.dumps(event))
+    lambda_client = boto3.client("lambda")
+    targets = [function for pattern, function in deployment.rules if matches(pattern, event)]
+    for function in targets:
+        lambda_client.invoke(FunctionName=function, Payload=json.dumps(event))
+    return len(targets)
 
 
 def _wait_for_end(sfn: Any, execution: str) -> dict[str, Any]:
@@ -381,7 +316,20 @@ def _result(
         notifications=_notifications(deployment),
         simulated_seconds=clock.now + clock.slept,
         scenario=scenario.name,
+        published=_published(deployment),
     )
+
+
+def _published(deployment: Deployment) -> dict[str, Any]:
+    """What the analysis left for the team: report objects (key -> bytes) and metric data points."""
+    listed = boto3.client("s3").list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/")
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace="tunestack/Tuning")["Metrics"]
+    return {
+        "reports": {o["Key"]: o["Size"] for o in listed.get("Contents", [])},
+        "metrics": [
+            {"MetricName": m["MetricName"], **{d["Name"]: d["Value"] for d in m["Dimensions"]}} for m in metrics
+        ],
+    }
 
 
 def _notifications(deployment: Deployment) -> list[dict[str, Any]]:

@@ -14,9 +14,10 @@ class Scenario:
 
     name: str
     description: str
-    job_seconds: float | None = 3600.0  # None: the job's whole MaxRuntimeInSeconds, less a minute
+    job_seconds: float | None = 3600.0  # a job's, or each trial's; None: its whole MaxRuntimeInSeconds less a minute
     outcome: str = "Completed"
     failure_reason: str | None = None
+    tuning_failure_reason: str | None = None
     events: int = 1
     abort: bool = False
     sagemaker_rejections: dict[str, list[str]] = field(default_factory=dict)
@@ -33,11 +34,16 @@ SCENARIOS = {
             job_seconds=900,
             outcome="Failed",
             failure_reason="AlgorithmError: CUDA out of memory. Tried to allocate 2.00 GiB (exit code 1)",
+            tuning_failure_reason="No training job succeeded after 5 attempts. "
+            "Please take a look at the training job failures to get more details.",
         ),
         Scenario(
             "throttling",
-            "SageMaker throttles the first CreateTrainingJob; the launch is retried with backoff",
-            sagemaker_rejections={"CreateTrainingJob": ["ThrottlingException", "ThrottlingException"]},
+            "SageMaker throttles the first two create calls; the launch is retried with backoff",
+            sagemaker_rejections={
+                api: ["ThrottlingException", "ThrottlingException"]
+                for api in ("CreateTrainingJob", "CreateHyperParameterTuningJob")
+            },
         ),
         Scenario("lost-event", "no state-change event arrives; the wait times out and reconciles", events=0),
         Scenario("duplicate-event", "SageMaker sends the completion event twice", events=2),

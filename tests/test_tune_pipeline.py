@@ -1,0 +1,100 @@
+"""The tune state machine, its permissions, events and dashboard in the synthesized templates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.test_foundation_stack import as_list, policy_statements
+from tests.test_pipelines_stack import TEAMS, definition, statements_with
+
+
+def states(template: Template) -> dict[str, Any]:
+    return definition(template, "Tune")["States"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template], team: str) -> None:
+    machine = states(pipelines_templates[team])
+    launch = machine["Tune (waits for SageMaker)"]
+    assert launch["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
+    assert launch["TimeoutSecondsPath"] == "$.Launch.TaskTimeoutSeconds"
+    assert launch["Next"] == "Analyse the training jobs"
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in launch["Catch"]}
+    assert catches == {("States.Timeout",): "Reconcile after timeout", ("States.ALL",): "Notify the team"}
+    assert machine["Reconcile after timeout"]["Next"] == "Analyse the training jobs"
+    assert machine["Analyse the training jobs"]["Next"] == "Report the best model"
+    assert machine["Notify the team"]["Next"] == "Tune failed"
+    assert not [s for s in machine.values() if s["Type"] in {"Wait", "Choice", "Map"}]
+    for name in ("Validate input and warm start", "Tune (waits for SageMaker)", "Analyse the training jobs"):
+        retried = {e for r in machine[name]["Retry"] for e in r["ErrorEquals"]}
+        assert "SageMakerThrottled" in retried and not retried & {"InvalidInput", "TuningJobFailed", "States.ALL"}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_create_tuning_job_is_held_to_the_team_guardrails(pipelines_templates: dict[str, Template], team: str) -> None:
+    (statement,) = statements_with(pipelines_templates[team], "sagemaker:CreateHyperParameterTuningJob")
+    assert ":hyper-parameter-tuning-job/*" in json.dumps(statement["Resource"])
+    conditions = statement["Condition"]
+    assert set(conditions["ForAllValues:StringEquals"]) == {
+        "sagemaker:VpcSubnets",
+        "sagemaker:VpcSecurityGroupIds",
+        "sagemaker:InstanceTypes",
+    }
+    assert conditions["StringEquals"]["aws:RequestTag/tunestack:team"] == team
+    assert {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"} <= set(conditions["StringEquals"])
+    assert set(conditions["Null"]) == set(conditions["ForAllValues:StringEquals"])
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_tuning_state_changes_complete_the_wait(pipelines_templates: dict[str, Template], team: str) -> None:
+    pipelines_templates[team].has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker HyperParameter Tuning Job State Change"],
+                "detail": {"HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"]},
+            }
+        },
+    )
+    rules = pipelines_templates[team].find_resources("AWS::Events::Rule")
+    stopping = [r for r in rules.values() if r["Properties"]["EventPattern"]["source"] == ["aws.states"]]
+    machines = {json.dumps(r["Properties"]["EventPattern"]["detail"]["stateMachineArn"]) for r in stopping}
+    assert len(stopping) == 2 and len(machines) == 2  # one per state machine
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_wildcard_resources_are_only_where_aws_has_no_resource_level_permissions(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    starred = {
+        a for s in policy_statements(pipelines_templates[team]) if s["Resource"] == "*" for a in as_list(s["Action"])
+    }
+    # X-Ray and Step Functions' log delivery have no resource-level permissions either.
+    assert {a for a in starred if not a.startswith(("xray:", "logs:"))} == {
+        "sagemaker:ListHyperParameterTuningJobs",
+        "cloudwatch:PutMetricData",
+    }
+    (metrics,) = statements_with(pipelines_templates[team], "cloudwatch:PutMetricData")
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "tunestack/Tuning"}}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_analysis_writes_only_under_the_tuning_prefix(pipelines_templates: dict[str, Template], team: str) -> None:
+    (put,) = statements_with(pipelines_templates[team], "s3:PutObject")
+    assert "/tuning/*" in json.dumps(put["Resource"])
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_the_team_dashboard_plots_its_best_objectives(pipelines_templates: dict[str, Template], team: str) -> None:
+    (dashboard,) = pipelines_templates[team].find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "BestObjective" in body and f'Team=\\\\\\"{team}\\\\\\"' in body
+    assert "tunestack/Tuning" in body
+    pipelines_templates[team].has_resource_properties(
+        "AWS::CloudWatch::Dashboard", {"DashboardBody": Match.any_value()}
+    )

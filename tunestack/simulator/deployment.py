@@ -1,0 +1,151 @@
+"""Creates a team's synthesized pipelines stack in moto, in-process: what the foundation would have
+published (bucket, key, role, network, SSM parameters), the token table, topic, queue, functions
+with their asset code, state machines and EventBridge rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tunestack.config import TeamConfig
+from tunestack.simulator.template import Resolver, StackTemplate
+
+ACCOUNT = "123456789012"
+FIXTURES = Path(__file__).parent / "fixtures" / "jumpstart"
+
+
+@dataclass
+class Deployment:
+    """What the simulator created for one team, by logical id."""
+
+    region: str
+    bucket: str
+    state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> name
+    rules: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (event pattern, function name)
+    token_table: str = ""
+    topics: list[str] = field(default_factory=list)
+
+
+def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """EventBridge matching, for the patterns tunestack writes: every field's value is listed."""
+    for key, wanted in pattern.items():
+        value = event.get(key)
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not matches(wanted, value):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+def upload_folder(folder: Path, bucket: str, prefix: str) -> int:
+    s3 = boto3.client("s3")
+    count = 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, prefix + path.relative_to(folder).as_posix())
+            count += 1
+    return count
+
+
+def deploy(stack: StackTemplate, team: TeamConfig, region: str) -> Deployment:
+    """Create the stack's resources in moto and return where they are."""
+    resolver = Resolver(region=region, account=ACCOUNT)
+    _platform(team, region, resolver, stack)
+    bucket = resolver.ref(_parameter_for(stack, "bucket-name"))
+    deployment = Deployment(region=region, bucket=bucket)
+    role_arn = boto3.client("iam").create_role(RoleName="simulated-lambda", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
+    for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
+        props = resolver.resolve(resource["Properties"])
+        table = boto3.client("dynamodb").create_table(
+            TableName=logical_id,
+            KeySchema=props["KeySchema"],
+            AttributeDefinitions=props["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+            GlobalSecondaryIndexes=[
+                {k: v for k, v in index.items() if k in {"IndexName", "KeySchema", "Projection"}}
+                for index in props.get("GlobalSecondaryIndexes", [])
+            ],
+        )["TableDescription"]
+        resolver.refs[logical_id] = logical_id
+        resolver.attributes[(logical_id, "Arn")] = table["TableArn"]
+        deployment.token_table = logical_id
+    for logical_id in stack.of_type("AWS::SNS::Topic"):
+        arn = boto3.client("sns").create_topic(Name=logical_id)["TopicArn"]
+        resolver.refs[logical_id] = arn
+        resolver.attributes[(logical_id, "TopicArn")] = arn
+        deployment.topics.append(arn)
+    for logical_id in stack.of_type("AWS::SQS::Queue"):
+        url = boto3.client("sqs").create_queue(QueueName=logical_id)["QueueUrl"]
+        resolver.refs[logical_id] = url
+        resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{logical_id}"
+    lambda_client = boto3.client("lambda")
+    for logical_id, resource in stack.of_type("AWS::Lambda::Function").items():
+        props = resource["Properties"]
+        created = lambda_client.create_function(
+            FunctionName=logical_id[:64],
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=props["Handler"],
+            Code={"ZipFile": stack.asset_zip(props["Code"]["S3Key"])},
+            Environment={"Variables": resolver.resolve(props.get("Environment", {}).get("Variables", {}))},
+            Timeout=props.get("Timeout", 60),
+        )
+        resolver.refs[logical_id] = created["FunctionName"]
+        resolver.attributes[(logical_id, "Arn")] = created["FunctionArn"]
+        deployment.functions[logical_id] = created["FunctionName"]
+    sfn = boto3.client("stepfunctions")
+    for logical_id, resource in stack.of_type("AWS::StepFunctions::StateMachine").items():
+        definition = resolver.resolve(resource["Properties"]["DefinitionString"])
+        arn = sfn.create_state_machine(name=logical_id[:80], definition=definition, roleArn=role_arn)["stateMachineArn"]
+        resolver.refs[logical_id] = arn
+        deployment.state_machines[logical_id] = arn
+    for resource in stack.of_type("AWS::Events::Rule").values():
+        props = resolver.resolve(resource["Properties"])
+        deployment.rules.append((props["EventPattern"], props["Targets"][0]["Arn"].rsplit(":", 1)[-1]))
+    return deployment
+
+
+def _parameter_for(stack: StackTemplate, field_name: str) -> str:
+    for name, parameter in stack.template.get("Parameters", {}).items():
+        if str(parameter.get("Default", "")).endswith(f"/platform/{field_name}"):
+            return name
+    raise KeyError(f"{stack.name} reads no platform parameter {field_name}")
+
+
+def _platform(team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate) -> None:
+    """What the foundation stack would have published: a bucket, a key, the role, the network."""
+    bucket = f"tunestack-{team.name}-data-simulated"
+    s3 = boto3.client("s3")
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    _jumpstart_bucket(s3, region, location)
+    key_arn = boto3.client("kms").create_key(Description=f"tunestack {team.name} (simulated)")["KeyMetadata"]["Arn"]
+    values = {
+        "bucket-name": bucket,
+        "key-arn": key_arn,
+        "role-arn": f"arn:aws:iam::{ACCOUNT}:role/tunestack-{team.name}-sagemaker-simulated",
+        "subnet-ids": ",".join(team.vpc.subnet_ids) if team.vpc else "subnet-0a00000000000001,subnet-0a00000000000002",
+        "security-group-ids": "sg-0a000000000000001",
+    }
+    ssm = boto3.client("ssm")
+    for name, parameter in stack.template.get("Parameters", {}).items():
+        default = str(parameter.get("Default", ""))
+        field_name = default.rsplit("/", 1)[-1]
+        if parameter["Type"].startswith("AWS::SSM::Parameter::Value") and field_name in values:
+            ssm.put_parameter(Name=default, Value=values[field_name], Type="String")
+            resolver.refs[name] = ssm.get_parameter(Name=default)["Parameter"]["Value"]
+
+
+def _jumpstart_bucket(s3: Any, region: str, location: dict[str, Any]) -> None:
+    bucket = f"jumpstart-cache-prod-{region}"
+    s3.create_bucket(Bucket=bucket, **location)
+    for path in sorted(FIXTURES.rglob("*.json")):
+        s3.upload_file(str(path), bucket, path.relative_to(FIXTURES).as_posix())

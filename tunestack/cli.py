@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
     simulate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
     simulate.set_defaults(run=_simulate)
 
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
@@ -134,6 +135,11 @@ def _simulate(args: argparse.Namespace) -> int:
         args.kind, [p for _, p in before] + [payload], args.scenario, uploads=uploads, warm_up=len(before)
     )
     result = results[-1]
+    if args.reports is not None:
+        for key, body in result.reports.items():
+            target = args.reports / Path(key).relative_to("tuning")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
     if before and not args.json:
         for (path, _), earlier in zip(before, results, strict=False):
             print(f"simulated first, as a parent this input names: {path} -> {earlier.status}")

@@ -114,7 +114,7 @@ def best_so_far(board: Leaderboard) -> list[tuple[datetime, float]]:
     return line
 
 
-def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
+def nice_ticks(low: float, high: float, count: int = 8) -> list[float]:
     """Round values (1, 2 or 5 times a power of ten apart) covering [low, high]."""
     if high <= low:
         high = low + 1.0

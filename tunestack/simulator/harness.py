@@ -42,6 +42,7 @@ class SimulationResult:
     simulated_seconds: float
     scenario: str
     published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
+    reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
     simulated: bool = True
 
     def as_json(self) -> dict[str, Any]:
@@ -317,7 +318,14 @@ def _result(
         simulated_seconds=clock.now + clock.slept,
         scenario=scenario.name,
         published=_published(deployment),
+        reports=_reports(deployment),
     )
+
+
+def _reports(deployment: Deployment) -> dict[str, bytes]:
+    s3 = boto3.client("s3")
+    listed = s3.list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=deployment.bucket, Key=o["Key"])["Body"].read() for o in listed}
 
 
 def _published(deployment: Deployment) -> dict[str, Any]:

@@ -49,3 +49,24 @@ class TuningJobStopped(TunestackError):
 
 class TuningJobTimedOut(TunestackError):
     """No completion arrived within the tuning job's limit; the job was stopped."""
+
+
+class EndpointFailed(TunestackError):
+    """SageMaker could not bring the endpoint into service; the message is its FailureReason."""
+
+
+class EndpointUpdateRolledBack(TunestackError):
+    """The update failed and SageMaker rolled back: the previous endpoint config still serves."""
+
+
+class EndpointBusy(TunestackError):
+    """The endpoint is being created or updated by another deployment; try again once it is InService."""
+
+
+class EndpointTimedOut(TunestackError):
+    """No completion arrived within the deployment's limit."""
+
+
+def not_the_teams(where: str, name: str, owner: str | None, team: str) -> PolicyViolation:
+    """A named resource that carries another team's tag (or none)."""
+    return PolicyViolation(f"{where} ({name}): belongs to {owner or 'no tunestack team'}, not to {team}")

@@ -55,3 +55,12 @@ def scaled_batch_size(per_gpu: int, instance_type: str) -> int:
     if per_gpu < 1:
         raise InvalidInput(f"$.BatchSizePerGpu: must be at least 1, got {per_gpu}")
     return per_gpu * max(1, gpu_count(instance_type))
+
+
+#: Families whose storage is local NVMe instance store, encrypted by the hardware: SageMaker refuses
+#: a KMS key for their volumes (CreateEndpointConfig's KmsKeyId).
+INSTANCE_STORE_FAMILIES = frozenset({"g4dn", "g5", "g6", "p3dn", "p4d", "p4de", "p5", "m5d", "c5d", "r5d"})
+
+
+def takes_volume_key(instance_type: str) -> bool:
+    return instance_type.split(".")[1] not in INSTANCE_STORE_FAMILIES

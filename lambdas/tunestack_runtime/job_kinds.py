@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.errors import (
     TrainingJobFailed,
     TrainingJobStopped,
@@ -86,4 +87,4 @@ TUNING = JobKind(
 )
 
 #: By the JobType the token store records, for stopping what an aborted execution launched.
-KINDS = {kind.job_type: kind for kind in (TRAINING, TUNING)}
+KINDS = {kind.job_type: kind for kind in (TRAINING, TUNING, ENDPOINT)}

@@ -48,7 +48,7 @@ class JobKind:
     arn_field: str
     status_field: str
     terminal: frozenset[str]
-    create: Callable[[Any, dict[str, Any]], str]
+    create: Callable[[Any, dict[str, Any]], str] | None  # None: launched by a module of its own
     describe: Callable[[Any, str], dict[str, Any]]
     stop: Callable[[Any, str], None] | None
     outcome: Callable[[dict[str, Any], dict[str, Any]], tuple[str, Any]]
@@ -95,6 +95,7 @@ def launch(
         extras=output_extras,
     )
     try:
+        assert kind.create is not None, f"{kind.job_type} launches through its own module"
         arn = kind.create(sagemaker, params)
         return {kind.name_field: name, kind.arn_field: arn, "Adopted": False}
     except ClientError as error:

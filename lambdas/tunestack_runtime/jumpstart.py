@@ -49,18 +49,46 @@ class JumpStartModel:
         return parts[1] if len(parts) > 2 else ""
 
     def training_image(self, instance_type: str) -> str:
-        variants = self.spec.get("training_instance_type_variants") or {}
+        return self._image("training_instance_type_variants", instance_type, "$.InstanceType", "training")
+
+    def hosting_image(self, instance_type: str, where: str = "$.InstanceType") -> str:
+        return self._image("hosting_instance_type_variants", instance_type, where, "inference")
+
+    def _image(self, field: str, instance_type: str, where: str, purpose: str) -> str:
+        variants = self.spec.get(field) or {}
         family = instance_type.split(".")[1]
         variant = (variants.get("variants") or {}).get(family)
         if variant is None:
-            raise InvalidInput(f"$.InstanceType: {self.model_id} has no training image for {instance_type}")
+            raise InvalidInput(f"{where}: {self.model_id} has no {purpose} image for {instance_type}")
         image = variant["regional_properties"]["image_uri"]
         if image.startswith("$"):
             aliases = (variants.get("regional_aliases") or {}).get(self.region, {})
             if image[1:] not in aliases:
-                raise InvalidInput(f"$.Algorithm: {self.model_id} has no image in region {self.region}")
+                raise InvalidInput(f"$.Algorithm: {self.model_id} has no {purpose} image in region {self.region}")
             image = aliases[image[1:]]
         return str(image)
+
+    @property
+    def hosting_script_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.spec['hosting_script_key']}"
+
+    @property
+    def inference_environment(self) -> dict[str, str]:
+        """The container's environment for inference, as the spec declares it."""
+        declared = {
+            v["name"]: str(v["default"])
+            for v in self.spec.get("inference_environment_variables") or []
+            if v.get("scope", "container") == "container"
+        }
+        return {**declared, "SAGEMAKER_SUBMIT_DIRECTORY": self.hosting_script_uri, "SAGEMAKER_REGION": self.region}
+
+    @property
+    def supported_inference_instance_types(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("supported_inference_instance_types") or ())
+
+    @property
+    def inference_network_isolation(self) -> bool:
+        return bool(self.spec.get("inference_enable_network_isolation", False))
 
     @property
     def artifact_uri(self) -> str:

@@ -70,3 +70,32 @@ def jobs_of_execution(table: Any, execution_arn: str) -> list[dict[str, str]]:
         ExpressionAttributeValues={":arn": execution_arn},
     )
     return [{"JobName": i["JobName"], "JobType": i["JobType"]} for i in response.get("Items", [])]
+
+
+def put_unless_waiting(
+    table: Any,
+    *,
+    job_name: str,
+    job_type: str,
+    task_token: str,
+    execution_arn: str,
+    extras: dict[str, Any] | None = None,
+) -> bool:
+    """Store the token unless another execution already waits on ``job_name`` (one endpoint, one
+    deployment at a time); the same execution may store it again (a retried launch)."""
+    try:
+        table.put_item(
+            Item={
+                "JobName": job_name,
+                "JobType": job_type,
+                "TaskToken": task_token,
+                "ExecutionArn": execution_arn,
+                "Extras": json.dumps(extras or {}),
+                "ExpiresAt": int(time.time()) + TOKEN_TTL_SECONDS,
+            },
+            ConditionExpression="attribute_not_exists(JobName) OR ExecutionArn = :me",
+            ExpressionAttributeValues={":me": execution_arn},
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True

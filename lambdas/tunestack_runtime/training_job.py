@@ -20,6 +20,8 @@ from tunestack_runtime.policy import TeamPolicy
 TEAM_TAG = "tunestack:team"
 EXECUTION_TAG = "tunestack:execution"
 MODEL_TAG = "tunestack:model"
+#: A custom training image's serving image, for a later deploy of the model.
+INFERENCE_IMAGE_TAG = "tunestack:inference-image"
 VOLUME_SIZE_GB = 50
 SAGEMAKER_MAX_SECONDS = 28 * 24 * 3600
 
@@ -55,6 +57,7 @@ class TrainingRecipe:
     network_isolation: bool = True
     dataset_kind: str | None = None  # "text" | "vision" | None (layout not checked)
     content_type: str | None = None  # of the data channels (not of the JumpStart "model" channel)
+    inference_image: str | None = None  # custom algorithms: the image that serves the model
 
 
 #: Training data as an input gives it: one S3 prefix (the algorithm's usual channel), named
@@ -135,6 +138,7 @@ def resolve_recipe(
         channels=channels,
         hyperparameters=hyperparameters,
         metric_definitions=list(algorithm.metric_definitions),
+        inference_image=algorithm.inference_image,
     )
 
 
@@ -199,11 +203,14 @@ def _channel(name: str, uri: str, content_type: str | None) -> dict[str, Any]:
 
 
 def team_tags(policy: TeamPolicy, execution_arn: str, recipe: TrainingRecipe) -> list[dict[str, str]]:
-    return [
+    tags = [
         {"Key": TEAM_TAG, "Value": policy.team},
         {"Key": EXECUTION_TAG, "Value": execution_arn},
         {"Key": MODEL_TAG, "Value": recipe.parent_model},
     ]
+    if recipe.inference_image:
+        tags.append({"Key": INFERENCE_IMAGE_TAG, "Value": recipe.inference_image})
+    return tags
 
 
 def create_request(

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tunestack_runtime import builtin_algorithms
+from tunestack_runtime.deploy_input import EndpointTarget, parse_endpoint_target
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import (
     Algorithm,
@@ -67,6 +68,7 @@ class TuneRequest:
     instance_count: int
     max_runtime_in_seconds: int
     use_spot_instances: bool
+    deploy_best: EndpointTarget | None = None  # deploy the best training job's model once tuned
 
 
 def metric_names(algorithm: Algorithm | None) -> list[str] | None:
@@ -84,10 +86,9 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
     for key in sorted(set(payload) - _TOP_LEVEL):
         problems.shape.append(f"$.{key}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+    deploy_best = None
     if "DeployBest" in payload:
-        problems.shape.append(
-            "$.DeployBest: deploying the best model from a tune execution is not available in this version"
-        )
+        deploy_best = parse_endpoint_target(payload["DeployBest"], policy, problems, "$.DeployBest")
 
     name = (
         _guarded(problems, validate_tuning_job_name, payload["TuningJobName"]) if "TuningJobName" in payload else None
@@ -126,6 +127,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         config=config,
         warm_start=warm_start,
         copy_settings_from=copy_from,
+        deploy_best=deploy_best,
         **asdict(resources),
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tunestack_runtime import datasets, warm_start
-from tunestack_runtime.errors import InvalidInput, PolicyViolation
+from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import (
@@ -107,7 +107,7 @@ def _team_job(sagemaker: Any, name: str, where: str, team: str) -> TuningJob:
     if job is None:
         raise InvalidInput(f"{where} ({name}): no tuning job of that name in this account and region")
     if job.team != team:
-        raise PolicyViolation(f"{where} ({name}): belongs to {job.team or 'no tunestack team'}, not to {team}")
+        raise not_the_teams(where, name, job.team, team)
     return job
 
 

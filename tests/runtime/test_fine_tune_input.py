@@ -242,16 +242,13 @@ def test_policy_is_read_from_the_environment_per_call() -> None:
     assert policy.training_instance_types == ("ml.g4dn.xlarge",) and policy.max_runtime_in_seconds == 3600
 
 
-def test_deploy_is_refused_until_fine_tune_can_deploy() -> None:
-    with pytest.raises(InvalidInput, match=r"\$\.Deploy: deploying from a fine-tune execution is not available"):
-        validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY)
+def test_deploy_is_parsed_with_the_teams_hosting_defaults() -> None:
+    deploy = validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY).deploy
+    assert deploy is not None and deploy.instance_type in POLICY.hosting_instance_types
 
 
 @pytest.mark.parametrize(("case", "path", "value", "message"), DEPLOY_CASES, ids=[c[0] for c in DEPLOY_CASES])
-def test_deploy_rules_name_their_path(
-    case: str, path: str, value: Any, message: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("tunestack_runtime.fine_tune_input.DEPLOY_FROM_FINE_TUNE", True)
+def test_deploy_rules_name_their_path(case: str, path: str, value: Any, message: str) -> None:
     assert validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY).deploy is not None
     with pytest.raises((InvalidInput, PolicyViolation), match=message):
         validate_fine_tune_input(mutate(path, value, VALID_WITH_DEPLOY), POLICY)

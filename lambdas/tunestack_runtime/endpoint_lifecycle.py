@@ -1,0 +1,150 @@
+"""Deploying: the model, endpoint config and alarms (idempotent), then the endpoint created or
+updated in place while the execution waits on its task token. Completion and reconcile are the
+shared ``job_lifecycle`` ones, with the ENDPOINT kind: an update that SageMaker rolled back ends
+InService on the old config, which fails the execution with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tunestack_runtime import token_store
+from tunestack_runtime.errors import (
+    EndpointBusy,
+    EndpointFailed,
+    EndpointTimedOut,
+    EndpointUpdateRolledBack,
+    JobConflict,
+)
+from tunestack_runtime.job_lifecycle import JobKind, complete, translate
+from tunestack_runtime.training_job import EXECUTION_TAG
+
+
+def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
+    status = description["EndpointStatus"]
+    ours = extras.get("EndpointConfigName")
+    serving = description.get("EndpointConfigName")
+    if status == "Failed":
+        return "EndpointFailed", str(description.get("FailureReason") or "the endpoint failed")
+    if serving != ours:
+        reason = description.get("FailureReason") or "the deployment did not become healthy"
+        return "EndpointUpdateRolledBack", f"the update to {ours} was rolled back and {serving} still serves: {reason}"
+    return "success", {**extras, "EndpointArn": description["EndpointArn"], "EndpointStatus": status}
+
+
+ENDPOINT = JobKind(
+    job_type="Endpoint",
+    noun="endpoint",
+    name_field="EndpointName",
+    arn_field="EndpointArn",
+    status_field="EndpointStatus",
+    terminal=frozenset({"InService", "Failed"}),
+    create=None,
+    describe=lambda sagemaker, name: sagemaker.describe_endpoint(EndpointName=name),
+    stop=None,  # a deployment cannot be stopped half-way; SageMaker finishes or rolls back
+    outcome=endpoint_outcome,
+    errors={"EndpointFailed": EndpointFailed, "EndpointUpdateRolledBack": EndpointUpdateRolledBack},
+    timed_out=EndpointTimedOut,
+    input_field="$.EndpointName",
+)
+
+
+def _exists(error: ClientError) -> bool:
+    return "already exist" in str(error).lower()
+
+
+def _create_once(sagemaker: Any, create: Any, describe: Any, tags_of: Any, execution_arn: str, what: str) -> None:
+    """Create, or accept what this execution already created (a retried step)."""
+    try:
+        create()
+    except ClientError as error:
+        if not _exists(error):
+            raise translate(error) from None
+        tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=tags_of(describe()))["Tags"]}
+        if tags.get(EXECUTION_TAG) != execution_arn:
+            raise JobConflict(
+                f"{what} exists and belongs to {tags.get(EXECUTION_TAG, 'no tunestack execution')}"
+            ) from None
+
+
+def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution_arn: str) -> dict[str, Any]:
+    """The model, the endpoint config and the rollback alarms; nothing serves yet."""
+    model, config = plan["CreateModel"], plan["CreateEndpointConfig"]
+    _create_once(
+        sagemaker,
+        lambda: sagemaker.create_model(**model),
+        lambda: sagemaker.describe_model(ModelName=model["ModelName"]),
+        lambda d: d["ModelArn"],
+        execution_arn,
+        f"the model {model['ModelName']}",
+    )
+    _create_once(
+        sagemaker,
+        lambda: sagemaker.create_endpoint_config(**config),
+        lambda: sagemaker.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"]),
+        lambda d: d["EndpointConfigArn"],
+        execution_arn,
+        f"the endpoint config {config['EndpointConfigName']}",
+    )
+    for alarm in plan["Alarms"]:
+        cloudwatch.put_metric_alarm(**alarm)  # the same call again changes nothing
+    return {"ModelName": model["ModelName"], "EndpointConfigName": config["EndpointConfigName"]}
+
+
+def launch(
+    *,
+    sagemaker: Any,
+    sfn: Any,
+    table: Any,
+    endpoint: dict[str, Any],
+    task_token: str,
+    execution_arn: str,
+    output_extras: dict[str, Any],
+) -> dict[str, Any]:
+    """Create or update the endpoint, or adopt the deployment this execution already started."""
+    name, ours = endpoint["EndpointName"], endpoint["EndpointConfigName"]
+    if not token_store.put_unless_waiting(
+        table,
+        job_name=name,
+        job_type=ENDPOINT.job_type,
+        task_token=task_token,
+        execution_arn=execution_arn,
+        extras=output_extras,
+    ):
+        raise EndpointBusy(
+            f"$.EndpointName ({name}): another deployment to it is in progress; deploy again once it ends"
+        )
+    description = _describe(sagemaker, name)
+    pending = ((description or {}).get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    if description is not None and ours in {description.get("EndpointConfigName"), pending}:
+        if description["EndpointStatus"] in ENDPOINT.terminal:
+            complete(ENDPOINT, sagemaker=sagemaker, sfn=sfn, table=table, job_name=name)
+        return {"EndpointName": name, "EndpointArn": description["EndpointArn"], "Adopted": True}
+    try:
+        if endpoint["Action"] == "Create":
+            arn = sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=ours, Tags=endpoint["Tags"])[
+                "EndpointArn"
+            ]
+        else:
+            arn = sagemaker.update_endpoint(
+                EndpointName=name, EndpointConfigName=ours, DeploymentConfig=endpoint["DeploymentConfig"]
+            )["EndpointArn"]
+    except ClientError as error:
+        token_store.take(table, name)
+        if _exists(error):
+            raise JobConflict(
+                f"$.EndpointName ({name}): an endpoint of that name exists and is not this team's"
+            ) from None
+        raise translate(error) from None
+    return {"EndpointName": name, "EndpointArn": arn, "Adopted": False}
+
+
+def _describe(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return sagemaker.describe_endpoint(EndpointName=name)  # type: ignore[no-any-return]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"ValidationException", "AccessDeniedException"}:
+            return None
+        raise translate(error) from None

@@ -1,0 +1,175 @@
+"""The first state of a deploy execution: the model, endpoint config, alarms and endpoint call it
+will make, checked and built, nothing created.
+
+Names derive from the endpoint and the execution, so a retried step finds what it created. An
+existing endpoint of the team is updated in place with a blue/green deployment that rolls back on
+the alarms the pipeline creates for it; the old config keeps serving until the new fleet is healthy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tunestack_runtime.deploy_input import DeployRequest
+from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
+from tunestack_runtime.hosting import model_source, serving_container
+from tunestack_runtime.instances import takes_volume_key
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.training_job import EXECUTION_TAG, TEAM_TAG
+
+VARIANT = "AllTraffic"
+#: Blue/green: the new fleet takes all traffic at once, then bakes while the alarms watch it.
+BAKE_SECONDS = 600
+UPDATE_LIMIT_SECONDS = 3600
+CREATE_LIMIT_SECONDS = 2 * 3600
+TIMEOUT_MARGIN_SECONDS = 1800
+
+
+def resource_name(endpoint: str, execution_arn: str) -> str:
+    """Model and endpoint config name: the endpoint's, and 8 characters of this execution (<= 63)."""
+    return f"{endpoint[:54].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+
+
+def alarm_names(policy: TeamPolicy, endpoint: str) -> list[str]:
+    return [f"tunestack-{policy.team}-{endpoint}-{kind}" for kind in ("invocation-5xx", "model-latency")]
+
+
+def _alarms(policy: TeamPolicy, endpoint: str) -> list[dict[str, Any]]:
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": VARIANT}]
+    five_xx, latency = alarm_names(policy, endpoint)
+    common = {
+        "Namespace": "AWS/SageMaker",
+        "Dimensions": dimensions,
+        "Period": 60,
+        "TreatMissingData": "notBreaching",
+        "Tags": [{"Key": TEAM_TAG, "Value": policy.team}],
+    }
+    return [
+        {
+            **common,
+            "AlarmName": five_xx,
+            "AlarmDescription": f"{endpoint} answers with server errors; a deployment in progress rolls back",
+            "MetricName": "Invocation5XXErrors",
+            "Statistic": "Sum",
+            "EvaluationPeriods": 1,
+            "Threshold": 1.0,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        },
+        {
+            **common,
+            "AlarmName": latency,
+            "AlarmDescription": f"{endpoint} takes over 5 s per request; a deployment in progress rolls back",
+            "MetricName": "ModelLatency",
+            "Statistic": "Average",
+            "EvaluationPeriods": 3,
+            "Threshold": 5_000_000.0,  # microseconds
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    ]
+
+
+def describe_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    """None when there is no such endpoint (or IAM hides another team's)."""
+    try:
+        return sagemaker.describe_endpoint(EndpointName=name)  # type: ignore[no-any-return]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"ValidationException", "AccessDeniedException"}:
+            return None
+        raise
+
+
+def plan_deploy(
+    request: DeployRequest,
+    *,
+    policy: TeamPolicy,
+    sagemaker: Any,
+    s3: Any,
+    execution_arn: str,
+    where: str = "$",
+) -> dict[str, Any]:
+    """The launch's input: CreateModel, CreateEndpointConfig, the alarms, and the endpoint call."""
+    target = request.target
+    field = "$" if where == "$" else where
+    source = model_source(
+        sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name, where=where
+    )
+    container = serving_container(source, target.instance_type, policy, s3, f"{field}.InstanceType")
+    name = resource_name(target.endpoint_name, execution_arn)
+    tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
+    variant: dict[str, Any] = {
+        "VariantName": VARIANT,
+        "ModelName": name,
+        "InstanceType": target.instance_type,
+        "InitialInstanceCount": target.initial_instance_count,
+    }
+    config: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": [variant], "Tags": tags}
+    if takes_volume_key(target.instance_type):
+        config["KmsKeyId"] = policy.key_arn
+    existing = describe_endpoint(sagemaker, target.endpoint_name)
+    endpoint: dict[str, Any] = {"EndpointName": target.endpoint_name, "EndpointConfigName": name}
+    if existing is None:
+        endpoint.update(Action="Create", Tags=tags)
+        limit = CREATE_LIMIT_SECONDS
+    else:
+        _check_existing(sagemaker, existing, policy, name, f"{field}.EndpointName")
+        endpoint.update(
+            Action="Update",
+            DeploymentConfig={
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                    "TerminationWaitInSeconds": BAKE_SECONDS,
+                    "MaximumExecutionTimeoutInSeconds": UPDATE_LIMIT_SECONDS,
+                },
+                "AutoRollbackConfiguration": {
+                    "Alarms": [{"AlarmName": alarm} for alarm in alarm_names(policy, target.endpoint_name)]
+                },
+            },
+        )
+        limit = UPDATE_LIMIT_SECONDS + BAKE_SECONDS
+    return {
+        "CreateModel": {
+            "ModelName": name,
+            "PrimaryContainer": {
+                "Image": container.image,
+                "ModelDataUrl": source.model_data_url,
+                "Environment": container.environment,
+            },
+            "ExecutionRoleArn": policy.role_arn,
+            "VpcConfig": {"SecurityGroupIds": list(policy.security_group_ids), "Subnets": list(policy.subnet_ids)},
+            "EnableNetworkIsolation": container.network_isolation,
+            "Tags": tags,
+        },
+        "CreateEndpointConfig": config,
+        "Alarms": _alarms(policy, target.endpoint_name),
+        "Endpoint": endpoint,
+        "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
+        "OutputExtras": {
+            "EndpointName": target.endpoint_name,
+            "EndpointConfigName": name,
+            "ModelName": name,
+            "ModelDataUrl": source.model_data_url,
+            "TrainingJobName": source.training_job_name,
+            "TuningJobName": source.tuning_job_name,
+            "Action": "Created" if existing is None else "Updated",
+            "PreviousEndpointConfigName": None if existing is None else existing.get("EndpointConfigName"),
+        },
+    }
+
+
+def _check_existing(sagemaker: Any, existing: dict[str, Any], policy: TeamPolicy, ours: str, field: str) -> None:
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=existing["EndpointArn"])["Tags"]}
+    name = existing["EndpointName"]
+    if tags.get(TEAM_TAG) != policy.team:
+        raise not_the_teams(field, name, tags.get(TEAM_TAG), policy.team)
+    status = existing["EndpointStatus"]
+    pending = (existing.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    if status == "Failed":
+        raise InvalidInput(
+            f"{field} ({name}): it is Failed ({existing.get('FailureReason', 'no reason given')}); "
+            "delete it or choose another EndpointName"
+        )
+    if status != "InService" and ours not in {existing.get("EndpointConfigName"), pending}:
+        raise EndpointBusy(f"{field} ({name}): it is {status}; deploy again once it is InService")

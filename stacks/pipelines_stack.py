@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks.foundation_stack import FoundationStack
 from tunestack_constructs.compliance import annotate_cdk_provider_functions
+from tunestack_constructs.deploy_pipeline import DeployPipeline
 from tunestack_constructs.fine_tune_pipeline import FineTunePipeline
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, TeamResources
 from tunestack_constructs.platform_parameters import read_platform_values
@@ -22,7 +23,10 @@ class PipelinesStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, foundation: FoundationStack, **kwargs: Any) -> None:
         team = foundation.team
         super().__init__(
-            scope, construct_id, description=f"tunestack team {team.name}: fine-tuning and tuning pipelines", **kwargs
+            scope,
+            construct_id,
+            description=f"tunestack team {team.name}: fine-tune, tune and deploy pipelines",
+            **kwargs,
         )
         # Deploy order only: values come from the foundation's SSM parameters, not exports.
         self.add_stack_dependency(foundation)
@@ -36,9 +40,12 @@ class PipelinesStack(cdk.Stack):
             security_group_ids=values.security_group_ids,
         )
         self.runtime = PipelineRuntime(self, "Runtime", resources=resources)
-        self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime)
-        self.tune = TunePipeline(self, "Tune", runtime=self.runtime)
+        self.deploy = DeployPipeline(self, "Deploy", runtime=self.runtime)
+        machine = self.deploy.state_machine
+        self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime, deploy=machine)
+        self.tune = TunePipeline(self, "Tune", runtime=self.runtime, deploy=machine)
         cdk.CfnOutput(self, "FineTuneStateMachineArn", value=self.fine_tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "TuneStateMachineArn", value=self.tune.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "DeployStateMachineArn", value=machine.state_machine_arn)
         cdk.CfnOutput(self, "FailureTopicArn", value=self.runtime.failures.topic_arn)
         annotate_cdk_provider_functions(self)

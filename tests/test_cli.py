@@ -132,5 +132,5 @@ def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.Ca
     assert main(["simulate", "tune", str(ROOT / "examples" / "tune-warm-start.json")]) == 0
     out = capsys.readouterr().out
     assert "simulated first, as a parent this input names: " in out and "tune-image-classification.json" in out
-    assert "SUCCEEDED: 4 state transitions" in out and '"WarmStartType"' not in out
+    assert "SUCCEEDED: 5 state transitions" in out and '"WarmStartType"' not in out
     assert '"Type": "IdenticalDataAndAlgorithm"' in out

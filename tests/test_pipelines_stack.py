@@ -61,7 +61,8 @@ def test_launch_waits_on_a_task_token_with_a_timeout_from_the_job(
     assert catches[("States.Timeout",)] == "Reconcile after timeout"
     assert catches[("States.ALL",)] == "Notify the team"
     # No Wait state, no polling loop: the history does not grow with the job's duration.
-    assert not [s for s in states.values() if s["Type"] in {"Wait", "Choice"}]
+    assert not [s for s in states.values() if s["Type"] == "Wait"]
+    assert [n for n, s in states.items() if s["Type"] == "Choice"] == ["Deploy requested?"]
 
 
 @pytest.mark.parametrize("team", TEAMS)
@@ -151,7 +152,7 @@ def test_create_training_job_is_held_to_the_team_guardrails(
 @pytest.mark.parametrize("team", TEAMS)
 def test_pass_role_only_the_team_role_only_to_sagemaker(pipelines_templates: dict[str, Template], team: str) -> None:
     passing = statements_with(pipelines_templates[team], "iam:PassRole")
-    assert len(passing) == 2  # the fine-tune and tune launches
+    assert len(passing) == 3  # the fine-tune and tune launches, the deploy's model
     for statement in passing:
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
         # The team role, read from the foundation's SSM parameter: one ARN, no wildcard.
@@ -188,7 +189,7 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
     pipelines_templates: dict[str, Template], team: str
 ) -> None:
     functions = pipelines_templates[team].find_resources("AWS::Lambda::Function")
-    assert len(functions) == 11  # fine-tune 5, tune 6
+    assert len(functions) == 17  # fine-tune 5, tune 6, deploy 6
     assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
     for function in functions.values():
         props = function["Properties"]
@@ -198,6 +199,7 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
         assert props["Handler"].split(".")[:2] in (
             ["tunestack_handlers", "fine_tune"],
             ["tunestack_handlers", "tune"],
+            ["tunestack_handlers", "deploy"],
             ["tunestack_handlers", "shared"],
         )
 

@@ -26,9 +26,12 @@ def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template],
     catches = {tuple(c["ErrorEquals"]): c["Next"] for c in launch["Catch"]}
     assert catches == {("States.Timeout",): "Reconcile after timeout", ("States.ALL",): "Notify the team"}
     assert machine["Reconcile after timeout"]["Next"] == "Analyse the training jobs"
-    assert machine["Analyse the training jobs"]["Next"] == "Report the best model"
+    assert machine["Analyse the training jobs"]["Next"] == "Deploy requested?"
+    assert machine["Deploy requested?"]["Default"] == "Report the best model"
     assert machine["Notify the team"]["Next"] == "Tune failed"
-    assert not [s for s in machine.values() if s["Type"] in {"Wait", "Choice", "Map"}]
+    # No Wait, no polling loop; the one Choice only decides whether to deploy.
+    assert not [s for s in machine.values() if s["Type"] in {"Wait", "Map"}]
+    assert [n for n, s in machine.items() if s["Type"] == "Choice"] == ["Deploy requested?"]
     for name in ("Validate input and warm start", "Tune (waits for SageMaker)", "Analyse the training jobs"):
         retried = {e for r in machine[name]["Retry"] for e in r["ErrorEquals"]}
         assert "SageMakerThrottled" in retried and not retried & {"InvalidInput", "TuningJobFailed", "States.ALL"}
@@ -64,7 +67,7 @@ def test_tuning_state_changes_complete_the_wait(pipelines_templates: dict[str, T
     rules = pipelines_templates[team].find_resources("AWS::Events::Rule")
     stopping = [r for r in rules.values() if r["Properties"]["EventPattern"]["source"] == ["aws.states"]]
     machines = {json.dumps(r["Properties"]["EventPattern"]["detail"]["stateMachineArn"]) for r in stopping}
-    assert len(stopping) == 2 and len(machines) == 2  # one per state machine
+    assert len(stopping) == 3 and len(machines) == 3  # one per state machine
 
 
 @pytest.mark.parametrize("team", TEAMS)

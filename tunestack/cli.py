@@ -109,10 +109,11 @@ def _simulate(args: argparse.Namespace) -> int:
     from tunestack.simulator.assembly import ensure_synthesized
     from tunestack.simulator.harness import Simulator, prefix_of
     from tunestack.simulator.lineage import data_folder, earlier_runs
-    from tunestack.simulator.scenarios import SCENARIOS
+    from tunestack.simulator.scenarios import scenarios_for
 
-    if args.scenario not in SCENARIOS:
-        raise UsageError(f"unknown scenario {args.scenario!r} (scenarios: {', '.join(SCENARIOS)})")
+    if args.scenario not in scenarios_for(args.kind):
+        known = ", ".join(scenarios_for(args.kind))
+        raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
     team = _team(args.team)
     payload, problem = _read_input(args.file)
     if problem:

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
+from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
@@ -23,7 +24,9 @@ from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 class FineTunePipeline(Construct):
     """validate -> launch and wait (task token) -> output; failures notify and end in Fail."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime, deploy: sfn.IStateMachine
+    ) -> None:
         super().__init__(scope, construct_id)
         guardrails = runtime.guardrails
         handler = "tunestack_handlers.fine_tune"
@@ -62,7 +65,7 @@ class FineTunePipeline(Construct):
             description="Stops the training jobs of aborted or timed-out executions",
         )
         self._grant(runtime, guardrails)
-        self.state_machine = self._state_machine(runtime)
+        self.state_machine = self._state_machine(runtime, deploy)
         self._events(runtime)
 
     def _grant(self, runtime: PipelineRuntime, guardrails: statements.Guardrails) -> None:
@@ -107,7 +110,7 @@ class FineTunePipeline(Construct):
                 },
             )
 
-    def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
+    def _state_machine(self, runtime: PipelineRuntime, deploy: sfn.IStateMachine) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack fine-tune failed", fail_state="Fine-tune failed")
         validate = parts.invoke(
             self,
@@ -138,18 +141,30 @@ class FineTunePipeline(Construct):
             result_path="$.Result",
         )
         done = sfn.Pass(self, "Report the model", output_path="$.Result")
+        deploy_model = nested_deploy(
+            self,
+            deploy,
+            state_name="Deploy the model",
+            source={"TrainingJobName": "$.Result.TrainingJobName"},
+            target_path="$.Launch.Deploy",
+            result_path="$.Result.Deployment",
+        )
+        requested = sfn.Choice(self, "Deploy requested?")
+        requested.when(sfn.Condition.is_present("$.Launch.Deploy"), deploy_model.next(done)).otherwise(done)
         launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
-        for task in (validate, launch, reconcile):
+        for task in (validate, launch, reconcile, deploy_model):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
-        reconcile.next(done)
-        return parts.state_machine(
+        reconcile.next(requested)
+        machine = parts.state_machine(
             self,
             runtime,
-            definition=validate.next(launch.next(done)),
+            definition=validate.next(launch.next(requested)),
             comment="fine-tune a model",
             invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn],
             responders=[self.launch_fn, self.state_change_fn],
         )
+        acknowledge_nested(machine, deploy)
+        return machine
 
     def _events(self, runtime: PipelineRuntime) -> None:
         parts.rule(

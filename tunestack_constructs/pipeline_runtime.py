@@ -109,6 +109,7 @@ class PipelineRuntime(Construct):
             subnet_ids=split(resources.subnet_ids),
             security_group_ids=split(resources.security_group_ids),
             training_instance_types=resources.team.allowed_instance_types.training,
+            hosting_instance_types=resources.team.allowed_instance_types.hosting,
         )
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 

@@ -26,6 +26,7 @@ class Guardrails:
     subnet_ids: Sequence[str]
     security_group_ids: Sequence[str]
     training_instance_types: Sequence[str]
+    hosting_instance_types: Sequence[str] = ()
 
 
 def sagemaker_arn(scope: Construct, resource_type: str, name: str = "*") -> str:
@@ -94,8 +95,49 @@ def manage_team_jobs(
 ) -> iam.PolicyStatement:
     """Describe / stop / list tags of the team's own resources, recognized by the team tag."""
     return iam.PolicyStatement(
-        sid="ManageTeamJobs",
+        sid="ManageTeam" + "".join(part.title() for kind in resource_types for part in kind.split("-")),
         actions=list(actions),
         resources=[sagemaker_arn(scope, kind) for kind in resource_types],
         conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG_KEY}": guardrails.team_name}},
+    )
+
+
+def create_model(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    """Models run in the team's subnets and security groups, tagged for the team."""
+    return iam.PolicyStatement(
+        sid="CreateModelWithinGuardrails",
+        actions=["sagemaker:CreateModel"],
+        resources=[sagemaker_arn(scope, "model")],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
+                "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
+            },
+            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+            "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+        },
+    )
+
+
+def create_endpoint_config(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    """Only the team's hosting instance types, tagged for the team."""
+    return iam.PolicyStatement(
+        sid="CreateEndpointConfigWithinGuardrails",
+        actions=["sagemaker:CreateEndpointConfig"],
+        resources=[sagemaker_arn(scope, "endpoint-config")],
+        conditions={
+            "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(guardrails.hosting_instance_types)},
+            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+            "Null": {"sagemaker:InstanceTypes": "false"},
+        },
+    )
+
+
+def create_endpoint(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+    """A new endpoint is tagged for the team (CreateEndpoint is authorized on the config too)."""
+    return iam.PolicyStatement(
+        sid="CreateEndpointForTheTeam",
+        actions=["sagemaker:CreateEndpoint"],
+        resources=[sagemaker_arn(scope, "endpoint"), sagemaker_arn(scope, "endpoint-config")],
+        conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
     )

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
+from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
@@ -29,7 +30,9 @@ class TunePipeline(Construct):
     """validate (parents, Auto, copy settings) -> launch and wait (task token) -> analyse -> output;
     failures notify and end in Fail. ``dashboard`` plots the team's tuning progress."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime, deploy: sfn.IStateMachine
+    ) -> None:
         super().__init__(scope, construct_id)
         guardrails = runtime.guardrails
         handler = "tunestack_handlers.tune"
@@ -70,7 +73,7 @@ class TunePipeline(Construct):
             description="Stops the tuning jobs of aborted or timed-out executions",
         )
         self._grant(runtime, guardrails)
-        self.state_machine = self._state_machine(runtime)
+        self.state_machine = self._state_machine(runtime, deploy)
         parts.rule(
             self,
             runtime,
@@ -163,7 +166,7 @@ class TunePipeline(Construct):
             },
         )
 
-    def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
+    def _state_machine(self, runtime: PipelineRuntime, deploy: sfn.IStateMachine) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack tune failed", fail_state="Tune failed")
         validate = parts.invoke(
             self,
@@ -209,18 +212,30 @@ class TunePipeline(Construct):
             result_path="$.Analysis",
         )
         done = sfn.Pass(self, "Report the best model", output_path="$.Analysis")
+        deploy_best = nested_deploy(
+            self,
+            deploy,
+            state_name="Deploy the best model",
+            source={"TuningJobName": "$.Analysis.TuningJobName"},
+            target_path="$.Launch.DeployBest",
+            result_path="$.Analysis.Deployment",
+        )
+        requested = sfn.Choice(self, "Deploy requested?")
+        requested.when(sfn.Condition.is_present("$.Launch.DeployBest"), deploy_best.next(done)).otherwise(done)
         launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
-        for task in (validate, launch, reconcile, analyse):
+        for task in (validate, launch, reconcile, analyse, deploy_best):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(analyse)
-        return parts.state_machine(
+        machine = parts.state_machine(
             self,
             runtime,
-            definition=validate.next(launch.next(analyse.next(done))),
+            definition=validate.next(launch.next(analyse.next(requested))),
             comment="tune hyperparameters",
             invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn, self.analyse_fn],
             responders=[self.launch_fn, self.state_change_fn],
         )
+        acknowledge_nested(machine, deploy)
+        return machine
 
     def _dashboard(self, runtime: PipelineRuntime) -> cloudwatch.Dashboard:
         team = runtime.resources.team.name

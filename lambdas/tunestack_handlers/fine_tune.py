@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from tunestack_runtime import datasets, job_lifecycle
+from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.policy import TeamPolicy
@@ -41,7 +42,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stopping = params["StoppingCondition"]
     limit = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
     logger.info("validated", extra={"job": request.model_name, "dataset": dataset})
-    return {
+    plan: dict[str, Any] = {
         "CreateTrainingJob": params,
         "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
         "OutputExtras": {
@@ -50,6 +51,9 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
         "Dataset": dataset,
     }
+    if request.deploy is not None:
+        plan["Deploy"] = deploy_target(request.deploy)
+    return plan
 
 
 @logger.inject_lambda_context(log_event=False)

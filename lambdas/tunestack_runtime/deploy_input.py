@@ -91,3 +91,12 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
         tuning_job_name=tuning if isinstance(tuning, str) else None,
         target=target,
     )
+
+
+def deploy_target(target: EndpointTarget) -> dict[str, Any]:
+    """The target as the nested deploy execution's input fields."""
+    return {
+        "EndpointName": target.endpoint_name,
+        "InstanceType": target.instance_type,
+        "InitialInstanceCount": target.initial_instance_count,
+    }

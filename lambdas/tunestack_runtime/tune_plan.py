@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tunestack_runtime import datasets, warm_start
+from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.policy import TeamPolicy
@@ -298,7 +299,7 @@ def plan_tuning(
         config=request.config.raw,
         warm_start=warm_config,
     )
-    return {
+    plan = {
         "CreateHyperParameterTuningJob": params,
         "TaskTimeoutSeconds": task_timeout_seconds(request.config, params["TrainingJobDefinition"]),
         "OutputExtras": {
@@ -308,3 +309,6 @@ def plan_tuning(
         },
         "Dataset": data,
     }
+    if request.deploy_best is not None:
+        plan["DeployBest"] = deploy_target(request.deploy_best)
+    return plan

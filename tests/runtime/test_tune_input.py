@@ -132,7 +132,11 @@ INVALID = [
         },
         r"at most 5 parents, got 6",
     ),
-    ("deploy best without a name", {"DeployBest": {"InstanceType": "ml.m5.large"}}, r"\$\.DeployBest\.EndpointName: required"),
+    (
+        "deploy best without a name",
+        {"DeployBest": {"InstanceType": "ml.m5.large"}},
+        r"\$\.DeployBest\.EndpointName: required",
+    ),
     ("spot as text", {"UseSpotInstances": "yes"}, r"\$\.UseSpotInstances: must be true or false"),
 ]
 

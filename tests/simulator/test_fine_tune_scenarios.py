@@ -6,9 +6,9 @@ import pytest
 
 from tests.simulator.conftest import example
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import SCENARIOS
+from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
 
-HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Report the model"]
+HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Deploy requested?", "Report the model"]
 OUTPUT_FIELDS = {
     "ParentModel",
     "TrainingJobName",
@@ -26,12 +26,12 @@ def run(simulator: Simulator, scenario: str, name: str = "fine-tune-text") -> Si
 
 @pytest.fixture(scope="module")
 def results(vision: Simulator) -> dict[str, SimulationResult]:
-    return {name: run(vision, name) for name in SCENARIOS}
+    return {name: run(vision, name) for name in scenarios_for("fine-tune")}
 
 
 def test_every_scenario_creates_the_training_job_exactly_once(results: dict[str, SimulationResult]) -> None:
     assert {name: r.sagemaker_calls.get("CreateTrainingJob") for name, r in results.items()} == {
-        name: 1 for name in SCENARIOS
+        name: 1 for name in scenarios_for("fine-tune")
     }
     assert all(r.simulated for r in results.values())
 
@@ -72,7 +72,7 @@ def test_throttled_create_is_retried_until_accepted(results: dict[str, Simulatio
 def test_lost_event_is_reconciled_by_one_describe(results: dict[str, SimulationResult]) -> None:
     result = results["lost-event"]
     assert result.status == "SUCCEEDED"
-    assert result.states == [*HAPPY_STATES[:2], "Reconcile after timeout", "Report the model"]
+    assert result.states == [*HAPPY_STATES[:2], "Reconcile after timeout", *HAPPY_STATES[2:]]
     assert result.sagemaker_calls["DescribeTrainingJob"] == 1
     assert set(result.output) == OUTPUT_FIELDS
 

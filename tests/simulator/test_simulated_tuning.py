@@ -19,7 +19,7 @@ def plan(generation: int = 0, trial_seconds: float = 3600.0, **config: Any) -> t
         arn=ARN,
         now=100.0,
         config={**CONFIG, **config},
-        static=XGBOOST["StaticHyperParameters"],
+        definition={"StaticHyperParameters": XGBOOST["StaticHyperParameters"]},
         generation=generation,
         trial_seconds=trial_seconds,
         max_runtime=3600.0,

@@ -11,12 +11,13 @@ import pytest
 from tests.simulator.conftest import EXAMPLES, example
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.lineage import data_folder, earlier_runs
-from tunestack.simulator.scenarios import SCENARIOS
+from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
 
 HAPPY_STATES = [
     "Validate input and warm start",
     "Tune (waits for SageMaker)",
     "Analyse the training jobs",
+    "Deploy requested?",
     "Report the best model",
 ]
 XGBOOST, XGBOOST_DATA = example("tune-xgboost")
@@ -33,12 +34,12 @@ SLOW = {**XGBOOST, "MaxRuntimeInSeconds": 4 * 24 * 3600}
 
 @pytest.fixture(scope="module")
 def results(vision: Simulator) -> dict[str, SimulationResult]:
-    return {name: run(vision, name, SLOW if name == "slow-job" else XGBOOST) for name in SCENARIOS}
+    return {name: run(vision, name, SLOW if name == "slow-job" else XGBOOST) for name in scenarios_for("tune")}
 
 
 def test_every_scenario_creates_the_tuning_job_exactly_once(results: dict[str, SimulationResult]) -> None:
     assert {n: r.sagemaker_calls.get("CreateHyperParameterTuningJob") for n, r in results.items()} == {
-        n: 1 for n in SCENARIOS
+        n: 1 for n in scenarios_for("tune")
     }
     assert all(r.sagemaker_calls.get("CreateTrainingJob") is None for r in results.values())
 

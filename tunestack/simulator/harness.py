@@ -18,13 +18,14 @@ import boto3
 from tunestack.config import TeamConfig
 from tunestack.simulator.clock import SimClock, simulated_time
 from tunestack.simulator.deployment import ACCOUNT, Deployment, deploy, matches, upload_folder
+from tunestack.simulator.endpoints import finish_endpoint
 from tunestack.simulator.lambdas import LambdaFaults, in_process_lambdas
 from tunestack.simulator.moto_gaps import step_functions_as_documented
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 from tunestack.simulator.scenarios import SCENARIOS, Scenario
 from tunestack.simulator.template import load_stack
 
-STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune"}
+STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune", "deploy": "Deploy"}
 _REAL_WAIT_SECONDS = 60.0
 
 
@@ -43,6 +44,17 @@ class SimulationResult:
     scenario: str
     published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
     reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
+    nested: list[dict[str, Any]] = field(default_factory=list)  # deploy executions it started
+
+    @property
+    def total_transitions(self) -> int:
+        """This execution's state transitions and those of the deploy executions it started."""
+        return self.state_transitions + sum(n["state_transitions"] for n in self.nested)
+
+    @property
+    def total_history_events(self) -> int:
+        return self.history_events + sum(n["history_events"] for n in self.nested)
+
     simulated: bool = True
 
     def as_json(self) -> dict[str, Any]:
@@ -59,6 +71,7 @@ class SimulationResult:
             "simulated_seconds": self.simulated_seconds,
             "scenario": self.scenario,
             "published": self.published,
+            "nested": self.nested,
             "simulated": True,
         }
 
@@ -77,14 +90,13 @@ class Simulator:
         scenario_name: str = "success",
         data_dir: Path | None = None,
         *,
-        before: Sequence[Any] = (),
+        before: Sequence[tuple[str, Any]] = (),
         uploads: Mapping[str, Path] | None = None,
     ) -> SimulationResult:
-        """Run ``payload`` under the scenario, after the executions ``before`` (e.g. the tuning jobs
-        it warm-starts from) have run to success in the same simulated account."""
-        return self.run_many(kind, [*before, payload], scenario_name, data_dir, uploads=uploads, warm_up=len(before))[
-            -1
-        ]
+        """Run ``payload`` under the scenario, after the executions ``before`` (kind, input) have
+        run to success in the same simulated account (e.g. the jobs it warm-starts from or deploys)."""
+        runs = [*before, (kind, payload)]
+        return self.run_sequence(runs, scenario_name, data_dir, uploads=uploads, warm_up=len(before))[-1]
 
     def run_many(
         self,
@@ -96,24 +108,45 @@ class Simulator:
         uploads: Mapping[str, Path] | None = None,
         warm_up: int = 0,
     ) -> list[SimulationResult]:
-        """Run each input as its own execution, in one simulated account (deployed once); the first
-        ``warm_up`` run as ``success``, the rest under the scenario. ``data_dir`` is uploaded to the
-        last input's TrainingData, ``uploads`` map key prefixes to local folders."""
-        if kind not in STATE_MACHINES:
-            raise ValueError(f"unknown state machine {kind!r} (known: {', '.join(STATE_MACHINES)})")
+        """Each input as its own execution of ``kind``, in one simulated account (deployed once)."""
+        runs = [(kind, payload) for payload in payloads]
+        return self.run_sequence(runs, scenario_name, data_dir, uploads=uploads, warm_up=warm_up)
+
+    def run_sequence(
+        self,
+        runs: Sequence[tuple[str, Any]],
+        scenario_name: str = "success",
+        data_dir: Path | None = None,
+        *,
+        uploads: Mapping[str, Path] | None = None,
+        warm_up: int = 0,
+    ) -> list[SimulationResult]:
+        """Run (kind, input) pairs in order; the first ``warm_up`` as ``success``, the rest under the
+        scenario. ``data_dir`` is uploaded to the last input's TrainingData, ``uploads`` map key
+        prefixes to local folders. A scenario that needs an existing endpoint deploys the last
+        input once first."""
+        for kind, _ in runs:
+            if kind not in STATE_MACHINES:
+                raise ValueError(f"unknown state machine {kind!r} (known: {', '.join(STATE_MACHINES)})")
         scenario = SCENARIOS[scenario_name]
+        runs = list(runs)
+        inserted = None
+        if scenario.deploy_first:  # the endpoint exists before the execution under test
+            inserted = len(runs) - 1
+            runs.insert(inserted, runs[-1])
+            warm_up = max(warm_up, inserted) + 1
         clock = SimClock()
         sagemaker = SimulatedSageMaker(clock, SageMakerFaults())
         faults = LambdaFaults()
         folders = dict(uploads or {})
         if data_dir is not None:
-            folders[prefix_of(payloads[-1])] = data_dir
+            folders[prefix_of(runs[-1][1])] = data_dir
         with self._sandbox(clock, sagemaker, faults):
             deployment = deploy(self.stack, self.team, self.region)
             for prefix, folder in folders.items():
                 upload_folder(folder, deployment.bucket, prefix)
             results = []
-            for number, payload in enumerate(payloads):
+            for number, (kind, payload) in enumerate(runs):
                 played = SCENARIOS["success"] if number < warm_up else scenario
                 sagemaker.calls.clear()
                 sagemaker.faults.reject = {k: list(v) for k, v in played.sagemaker_rejections.items()}
@@ -121,6 +154,8 @@ class Simulator:
                 faults.after_run = dict(played.lambda_failures)
                 clock.interrupted = False
                 results.append(_play(deployment, kind, payload, played, clock, sagemaker, number))
+            if inserted is not None:
+                del results[inserted]
             return results
 
     @contextmanager
@@ -164,10 +199,15 @@ def _key(data: str) -> str:
 
 @dataclass(frozen=True)
 class _Work:
-    """What the execution launched and now waits on, as the simulator drives it."""
+    """What an execution launched and now waits on, as the simulator drives it."""
 
-    kind: str  # "TrainingJob" | "HyperParameterTuningJob"
+    kind: str  # "TrainingJob" | "HyperParameterTuningJob" | "Endpoint"
     name: str
+    execution: str  # the execution whose task waits (a nested deploy's, for an endpoint)
+
+
+#: How long SageMaker takes to create an endpoint, or to update one (with its bake time).
+ENDPOINT_SECONDS = {"Creating": 480.0, "Updating": 1500.0}
 
 
 def _play(
@@ -180,31 +220,71 @@ def _play(
     number: int = 0,
 ) -> SimulationResult:
     sfn = boto3.client("stepfunctions")
-    prefix = f"{STATE_MACHINES[kind]}StateMachine"
-    machine = next(arn for lid, arn in deployment.state_machines.items() if lid.startswith(prefix))
-    created_before = len(sagemaker.created)
+    machine = _machine(deployment, kind)
+    nested_before = _executions(sfn, deployment, kind)
+    handled = len(sagemaker.created)
     execution = sfn.start_execution(
         stateMachineArn=machine, name=f"simulated-{scenario.name}-{number}", input=json.dumps(payload)
     )["executionArn"]
-    work = _wait_for_work(sfn, execution, sagemaker, created_before)
-    if work is not None:
+    while (work := _wait_for_work(sfn, execution, sagemaker, handled, deployment)) is not None:
+        handled = len(sagemaker.created)
         _drive(deployment, execution, work, scenario, clock, sagemaker)
+        if scenario.abort:
+            break
     description = _wait_for_end(sfn, execution)
     events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-    return _result(description, events, scenario, clock, sagemaker, deployment)
+    nested = [n for n in _executions(sfn, deployment, kind) if n not in nested_before]
+    return _result(description, events, scenario, clock, sagemaker, deployment, _nested(sfn, nested))
 
 
-def _wait_for_work(sfn: Any, execution: str, sagemaker: SimulatedSageMaker, created_before: int) -> _Work | None:
-    """Until the launch task waits on its token (job created, token stored), or the run ended."""
+def _machine(deployment: Deployment, kind: str) -> str:
+    prefix = f"{STATE_MACHINES[kind]}StateMachine"
+    return next(arn for lid, arn in deployment.state_machines.items() if lid.startswith(prefix))
+
+
+def _executions(sfn: Any, deployment: Deployment, kind: str) -> list[str]:
+    """Executions of the deploy state machine (which fine-tune and tune start nested)."""
+    if kind == "deploy":
+        return []
+    listed = sfn.list_executions(stateMachineArn=_machine(deployment, "deploy"))["executions"]
+    return [e["executionArn"] for e in listed]
+
+
+def _nested(sfn: Any, executions: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for arn in executions:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        found.append(
+            {"status": status, "states": states, "state_transitions": len(states), "history_events": len(events)}
+        )
+    return found
+
+
+def _wait_for_work(
+    sfn: Any, execution: str, sagemaker: SimulatedSageMaker, handled: int, deployment: Deployment
+) -> _Work | None:
+    """Until a task waits on the token of something newly created, or the execution ended."""
+    table = boto3.resource("dynamodb").Table(deployment.token_table)
     deadline = time.monotonic() + _REAL_WAIT_SECONDS
     while time.monotonic() < deadline:
-        events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        if any(e["type"] == "TaskSubmitted" for e in events) and len(sagemaker.created) > created_before:
-            return _Work(*sagemaker.created[-1])
+        if len(sagemaker.created) > handled:
+            kind, name = sagemaker.created[-1]
+            waiting = table.get_item(Key={"JobName": name}).get("Item")
+            if waiting and _submitted(sfn, waiting["ExecutionArn"]):
+                return _Work(kind, name, waiting["ExecutionArn"])
         if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
             return None
         time.sleep(0.005)
     raise TimeoutError("the simulated execution never reached its wait")
+
+
+def _submitted(sfn: Any, execution: str) -> bool:
+    """The execution's current task has handed over its token and waits."""
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    task_events = [e["type"] for e in events if e["type"] in {"TaskScheduled", "TaskStarted", "TaskSubmitted"}]
+    return bool(task_events) and task_events[-1] == "TaskSubmitted"
 
 
 def _drive(
@@ -228,20 +308,23 @@ def _drive(
         return
     if work.kind == "TrainingJob":
         limit = sagemaker.jobs[work.name].max_runtime
-        detail_type, name_field, status_field = (
-            "SageMaker Training Job State Change",
-            "TrainingJobName",
-            "TrainingJobStatus",
-        )
+        detail_type = "SageMaker Training Job State Change"
+        name_field, status_field = "TrainingJobName", "TrainingJobStatus"
         clock.advance(scenario.job_seconds if scenario.job_seconds is not None else limit - 60)
         status = sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status
-    else:
+    elif work.kind == "HyperParameterTuningJob":
         tuning_job = sagemaker.tuning_jobs[work.name]
         detail_type = "SageMaker HyperParameter Tuning Job State Change"
         name_field, status_field = "HyperParameterTuningJobName", "HyperParameterTuningJobStatus"
         clock.advance(tuning_job.planned_end - clock.now)
         reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
         status = sagemaker.finish_tuning(work.name, scenario.outcome, reason).status
+    else:
+        endpoint = sagemaker.endpoints[work.name]
+        detail_type, name_field, status_field = "SageMaker Endpoint State Change", "EndpointName", "EndpointStatus"
+        clock.advance(ENDPOINT_SECONDS[endpoint.status])
+        finished = finish_endpoint(sagemaker, work.name, scenario.endpoint_outcome, scenario.endpoint_failure_reason)
+        status = {"InService": "IN_SERVICE", "Failed": "FAILED"}[finished.status]
     if scenario.events > 1:
         # SageMaker also reports intermediate states; the rules must not deliver them.
         _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: "InProgress"})
@@ -249,7 +332,7 @@ def _drive(
         _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: status})
     if scenario.events == 0:
         # Nothing will complete the token: move time past the task's timeout.
-        clock.advance(_task_timeout(execution) + 60)
+        clock.advance(_task_timeout(work.execution) + 60)
 
 
 def _task_timeout(execution: str) -> float:
@@ -300,6 +383,7 @@ def _result(
     clock: SimClock,
     sagemaker: SimulatedSageMaker,
     deployment: Deployment,
+    nested: list[dict[str, Any]],
 ) -> SimulationResult:
     states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     failed = next((e for e in events if e["type"] == "ExecutionFailed"), None)
@@ -319,6 +403,7 @@ def _result(
         scenario=scenario.name,
         published=_published(deployment),
         reports=_reports(deployment),
+        nested=nested,
     )
 
 

@@ -13,6 +13,10 @@ def step_functions_as_documented() -> Iterator[None]:
     """- SendTaskFailure keeps its ``cause`` (moto drops it).
     - An aborted execution stays ABORTED when the task it was waiting on then errors (moto lets
       the task's error turn it into FAILED).
+    - ``states:startExecution.sync:2`` works: the task's parameters reach the API in its own
+      casing (``Input`` -> ``input``) and its results come back as Step Functions shows them
+      (``ExecutionArn``, ``Output``; dates in epoch milliseconds). moto leaves both conversions
+      as no-ops, so a nested execution never starts.
     """
     from moto.core.responses import EmptyResult
     from moto.stepfunctions.parser.asl.eval import environment
@@ -32,7 +36,28 @@ def step_functions_as_documented() -> Iterator[None]:
             return
         original_set_error(self, error)
 
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+
+    sfn_task = state_task_service_sfn.StateTaskServiceSfn
+    original_normalise = sfn_task._normalise_parameters
+
+    def normalise_parameters(self: Any, parameters: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_normalise(self, parameters, *args, **kwargs)
+        for key in [k for k in parameters if k[:1].isupper()]:
+            parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+
+    def normalise_response(self: Any, response: Any, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(response, dict):
+            return
+        for key in list(response):
+            value = response.pop(key)
+            if hasattr(value, "timestamp"):
+                value = int(value.timestamp() * 1000)
+            response[key[0].upper() + key[1:]] = value
+
     with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(sfn_task, "_normalise_parameters", normalise_parameters))
+        stack.enter_context(mock.patch.object(sfn_task, "_normalise_response", normalise_response))
         stack.enter_context(mock.patch.object(StepFunctionResponse, "send_task_failure", send_task_failure))
         stack.enter_context(mock.patch.object(environment.Environment, "set_error", set_error))
         yield

@@ -47,11 +47,29 @@ class SimulatedSageMaker:
         self.faults = faults
         self.jobs: dict[str, SimulatedJob] = {}
         self.tuning_jobs: dict[str, tuning.SimulatedTuningJob] = {}
+        self.endpoints: dict[str, Any] = {}  # name -> endpoints.SimulatedEndpoint
         self.created: list[tuple[str, str]] = []  # (kind, name) in creation order
         self.calls: Counter[str] = Counter()
         #: How long a tuning job's trials take; None: each its whole MaxRuntimeInSeconds, less a minute.
         self.trial_seconds: float | None = 3600.0
         self._lock = threading.Lock()
+
+    def reject(self, api: str) -> None:
+        """Answer ``api`` with the next error the scenario queued for it, if any."""
+        from moto.sagemaker.exceptions import SagemakerClientError
+
+        code = self.faults.next_rejection(api)
+        if code:
+            rejection = type(code, (SagemakerClientError,), {"code": code})
+            raise rejection(f"simulated {code} for {api}")
+
+    def trial(self, name: str) -> tuple[tuning.SimulatedTuningJob, tuning.Trial] | None:
+        """The tuning job and trial a training job name belongs to (trials are not moto's jobs)."""
+        for job in self.tuning_jobs.values():
+            for trial in job.trials:
+                if trial.name == name or trial.arn == name:
+                    return job, trial
+        return None
 
     def finish_tuning(self, name: str, status: str, failure_reason: str | None = None) -> tuning.SimulatedTuningJob:
         with self._lock:
@@ -116,7 +134,9 @@ class SimulatedSageMaker:
 @contextmanager
 def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]:
     from moto.sagemaker import models, responses
-    from moto.sagemaker.exceptions import ResourceInUseException, SagemakerClientError, ValidationError
+    from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
+
+    from tunestack.simulator.endpoints import simulated_endpoints
 
     backend_cls = models.SageMakerModelBackend
     original_create = backend_cls.create_training_job
@@ -125,11 +145,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
     original_create_tuning = backend_cls.create_hyper_parameter_tuning_job
     original_describe_tuning = backend_cls.describe_hyper_parameter_tuning_job
 
-    def reject(api: str) -> None:
-        code = sim.faults.next_rejection(api)
-        if code:
-            rejection = type(code, (SagemakerClientError,), {"code": code})
-            raise rejection(f"simulated {code} for {api}")
+    reject = sim.reject
 
     def create(self: Any, training_job_name: str, **kwargs: Any) -> Any:
         reject("CreateTrainingJob")
@@ -164,7 +180,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             arn=arn,
             now=sim.clock.now,
             config=kwargs["hyper_parameter_tuning_job_config"],
-            static=definition.get("StaticHyperParameters", {}),
+            definition=definition,
             generation=generation,
             trial_seconds=sim.trial_seconds or limit,
             max_runtime=limit,
@@ -210,6 +226,10 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
 
     def describe(self: Any, training_job_name: str) -> dict[str, Any]:
         reject("DescribeTrainingJob")
+        found = sim.trial(training_job_name)
+        if found is not None:
+            sim.calls["DescribeTrainingJob"] += 1
+            return found[0].describe_trial(found[1], sim.clock.now)
         response = sim.describe(training_job_name, original_describe(self, training_job_name))
         sim.calls["DescribeTrainingJob"] += 1
         return response
@@ -225,6 +245,11 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         sim.calls["StopTrainingJob"] += 1
 
     def list_tags(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arn = kwargs.get("arn", args[0] if args else "")
+        found = sim.trial(arn)
+        if found is not None:  # a trial carries its tuning job's tags
+            arn = found[0].arn
+            kwargs["arn"], args = arn, ()
         result = original_list_tags(self, *args, **kwargs)
         sim.calls["ListTags"] += 1
         return result
@@ -261,5 +286,6 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         mock.patch.object(backend_cls, "stop_training_job", stop, create=True),
         mock.patch.object(backend_cls, "list_tags", list_tags),
         mock.patch.object(responses.SageMakerResponse, "stop_training_job", stop_response, create=True),
+        simulated_endpoints(sim),
     ):
         yield sim

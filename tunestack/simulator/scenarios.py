@@ -18,6 +18,10 @@ class Scenario:
     outcome: str = "Completed"
     failure_reason: str | None = None
     tuning_failure_reason: str | None = None
+    endpoint_outcome: str = "InService"  # or "Failed", or "RolledBack" (an update)
+    endpoint_failure_reason: str | None = None
+    deploy_first: bool = False  # the endpoint exists before the execution (a first deploy ran)
+    only_for: str | None = None  # the one kind of execution it applies to
     events: int = 1
     abort: bool = False
     sagemaker_rejections: dict[str, list[str]] = field(default_factory=dict)
@@ -36,6 +40,9 @@ SCENARIOS = {
             failure_reason="AlgorithmError: CUDA out of memory. Tried to allocate 2.00 GiB (exit code 1)",
             tuning_failure_reason="No training job succeeded after 5 attempts. "
             "Please take a look at the training job failures to get more details.",
+            endpoint_outcome="Failed",
+            endpoint_failure_reason="The primary container for production variant AllTraffic did not pass "
+            "the ping health check. Please check CloudWatch logs for this endpoint.",
         ),
         Scenario(
             "throttling",
@@ -58,5 +65,25 @@ SCENARIOS = {
             "the launch step fails after creating the job and is retried; it adopts the job",
             lambda_failures={"Launch": ("Lambda.ServiceException", 1)},
         ),
+        Scenario(
+            "endpoint-exists",
+            "deploy: the endpoint already serves an earlier model and is updated in place (blue/green)",
+            deploy_first=True,
+            only_for="deploy",
+        ),
+        Scenario(
+            "update-rollback",
+            "deploy: the update trips an alarm and SageMaker rolls back; the old model keeps serving",
+            deploy_first=True,
+            only_for="deploy",
+            endpoint_outcome="RolledBack",
+            endpoint_failure_reason="Deployment failed: alarm invocation-5xx went into ALARM during baking; "
+            "rolled back to the previous endpoint config",
+        ),
     )
 }
+
+
+def scenarios_for(kind: str) -> list[str]:
+    """Names of the scenarios that apply to executions of ``kind``."""
+    return [name for name, s in SCENARIOS.items() if s.only_for in (None, kind)]

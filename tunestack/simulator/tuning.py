@@ -82,6 +82,7 @@ class SimulatedTuningJob:
     arn: str
     created_at: float
     config: dict[str, Any]
+    definition: dict[str, Any]
     generation: int
     trials: list[Trial] = field(default_factory=list)
     status: str = "InProgress"
@@ -123,6 +124,32 @@ class SimulatedTuningJob:
             "Stopped": statuses.count("Stopped"),
         }
 
+    def describe_trial(self, trial: Trial, now: float) -> dict[str, Any]:
+        """DescribeTrainingJob of one trial, as SageMaker answers it."""
+        status = trial.status(now)
+        definition = self.definition
+        description: dict[str, Any] = {
+            "TrainingJobName": trial.name,
+            "TrainingJobArn": trial.arn,
+            "TuningJobArn": self.arn,
+            "TrainingJobStatus": status,
+            "SecondaryStatus": status,
+            "HyperParameters": {**definition.get("StaticHyperParameters", {}), **trial.hyperparameters},
+            "AlgorithmSpecification": definition["AlgorithmSpecification"],
+            "RoleArn": definition["RoleArn"],
+            "OutputDataConfig": definition["OutputDataConfig"],
+            "ResourceConfig": definition["ResourceConfig"],
+            "StoppingCondition": definition["StoppingCondition"],
+            "CreationTime": at(trial.start),
+            "TrainingStartTime": at(trial.start),
+        }
+        if status == "Completed":
+            output = definition["OutputDataConfig"]["S3OutputPath"]
+            description["ModelArtifacts"] = {"S3ModelArtifacts": f"{output}{trial.name}/output/model.tar.gz"}
+        if trial.failure_reason and status == "Failed":
+            description["FailureReason"] = trial.failure_reason
+        return description
+
     def stop(self, now: float) -> None:
         for trial in self.trials:
             if trial.start > now:
@@ -140,7 +167,7 @@ def plan(
     arn: str,
     now: float,
     config: dict[str, Any],
-    static: dict[str, str],
+    definition: dict[str, Any],
     generation: int,
     trial_seconds: float,
     max_runtime: float,
@@ -154,12 +181,15 @@ def plan(
         len(r["Values"]) for r in ranges.get("CategoricalParameterRanges", [])
     )
     parallel = limits["MaxParallelTrainingJobs"]
+    static = definition.get("StaticHyperParameters", {})
     seed_text = json.dumps({"config": config, "static": static, "generation": generation}, sort_keys=True)
     rng = random.Random(hashlib.sha256(seed_text.encode()).hexdigest())
     optimum = random.Random(json.dumps(ranges, sort_keys=True))
     targets = {r["Name"]: optimum.uniform(0.2, 0.8) for kind in ranges.values() for r in kind}
     slots = [now] * parallel
-    job = SimulatedTuningJob(name=name, arn=arn, created_at=now, config=config, generation=generation)
+    job = SimulatedTuningJob(
+        name=name, arn=arn, created_at=now, config=config, definition=definition, generation=generation
+    )
     for index in range(total):
         # Later trials, and trials of later generations, are drawn closer to the optimum.
         focus = min(0.9, 0.6 * index / max(total - 1, 1) + 0.25 * generation)

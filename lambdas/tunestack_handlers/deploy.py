@@ -1,0 +1,75 @@
+"""Lambda handlers of the deploy state machine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from tunestack_runtime import endpoint_lifecycle, job_lifecycle
+from tunestack_runtime.deploy_input import validate_deploy_input
+from tunestack_runtime.endpoint_lifecycle import ENDPOINT
+from tunestack_runtime.endpoint_plan import plan_deploy
+from tunestack_runtime.policy import TeamPolicy
+
+from tunestack_handlers.shared import logger, sagemaker, token_table
+
+#: EventBridge spells endpoint states in capitals; the API in CamelCase.
+_EVENT_STATUS = {"IN_SERVICE": "InService", "FAILED": "Failed"}
+
+
+@logger.inject_lambda_context(log_event=False)
+def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Check the input, the model to deploy and the endpoint; build every request. Creates nothing."""
+    policy = TeamPolicy.from_environment(os.environ)
+    request = validate_deploy_input(event["Input"], policy)
+    plan = plan_deploy(
+        request, policy=policy, sagemaker=sagemaker(), s3=boto3.client("s3"), execution_arn=event["ExecutionArn"]
+    )
+    logger.info("validated", extra={"endpoint": plan["Endpoint"]["EndpointName"], "action": plan["Endpoint"]["Action"]})
+    return plan
+
+
+@logger.inject_lambda_context(log_event=False)
+def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The model, endpoint config and rollback alarms (a retry finds what it created)."""
+    return endpoint_lifecycle.prepare(
+        sagemaker=sagemaker(),
+        cloudwatch=boto3.client("cloudwatch"),
+        plan=event["Plan"],
+        execution_arn=event["ExecutionArn"],
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Store the task token, then create the endpoint or update it in place."""
+    return endpoint_lifecycle.launch(
+        sagemaker=sagemaker(),
+        sfn=boto3.client("stepfunctions"),
+        table=token_table(),
+        endpoint=event["Endpoint"],
+        task_token=event["TaskToken"],
+        execution_arn=event["ExecutionArn"],
+        output_extras=event["OutputExtras"],
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge: "SageMaker Endpoint State Change"; completes the waiting execution."""
+    detail = event.get("detail", {})
+    name = detail.get("EndpointName")
+    status = _EVENT_STATUS.get(detail.get("EndpointStatus", ""), detail.get("EndpointStatus"))
+    if not name or status not in ENDPOINT.terminal:
+        return {"Completed": False}
+    done = job_lifecycle.complete(
+        ENDPOINT, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
+    )
+    return {"Completed": done, "EndpointName": name}
+
+
+@logger.inject_lambda_context(log_event=False)
+def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    name = event["EndpointName"]
+    return job_lifecycle.reconcile(ENDPOINT, sagemaker=sagemaker(), table=token_table(), job_name=name)

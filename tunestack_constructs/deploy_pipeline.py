@@ -1,0 +1,276 @@
+"""The deploy state machine of one team: a model from a training job (or a tuning job's best) onto
+an endpoint, created or updated in place with a blue/green deployment that rolls back on alarms.
+Fine-tune and tune executions start it as a nested execution (``nested_deploy``).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from tunestack_constructs import pipeline_parts as parts
+from tunestack_constructs import sagemaker_statements as statements
+from tunestack_constructs.compliance import acknowledge, nag_resource
+from tunestack_constructs.pipeline_runtime import (
+    PipelineRuntime,
+    acknowledge_wildcards,
+    grant_token_store,
+)
+from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
+
+#: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
+#: describes the endpoint either way.
+ENDPOINT_DONE = ["IN_SERVICE", "FAILED", "InService", "Failed"]
+
+
+class DeployPipeline(Construct):
+    """validate -> create model and config -> create or update the endpoint and wait -> output."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
+        super().__init__(scope, construct_id)
+        handler = "tunestack_handlers.deploy"
+        self.validate_fn = runtime.function(
+            self,
+            "Validate",
+            handler=f"{handler}.validate",
+            description="Validates a deploy input, the model and the endpoint; creates nothing",
+        )
+        self.prepare_fn = runtime.function(
+            self,
+            "Prepare",
+            handler=f"{handler}.prepare",
+            description="Creates the model, the endpoint config and the rollback alarms",
+        )
+        self.launch_fn = runtime.function(
+            self,
+            "Launch",
+            handler=f"{handler}.launch",
+            description="Stores the task token and creates or updates the endpoint",
+        )
+        self.state_change_fn = runtime.function(
+            self,
+            "OnStateChange",
+            handler=f"{handler}.on_state_change",
+            asynchronous=True,
+            description="Completes the waiting execution on SageMaker endpoint state changes",
+        )
+        self.reconcile_fn = runtime.function(
+            self, "Reconcile", handler=f"{handler}.reconcile", description="Describes an endpoint once after a timeout"
+        )
+        self.execution_end_fn = runtime.function(
+            self,
+            "OnExecutionEnd",
+            handler="tunestack_handlers.shared.on_execution_end",
+            asynchronous=True,
+            description="Releases the endpoint of aborted or timed-out deployments",
+        )
+        self._grant(runtime)
+        self.state_machine = self._state_machine(runtime)
+        parts.rule(
+            self,
+            runtime,
+            "EndpointStateChange",
+            description="Completes executions waiting on an endpoint",
+            pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Endpoint State Change"],
+                detail={"EndpointStatus": ENDPOINT_DONE},
+            ),
+            function=self.state_change_fn,
+        )
+        parts.stop_on_execution_end(self, runtime, self.state_machine, self.execution_end_fn, "deployments")
+
+    def _grant(self, runtime: PipelineRuntime) -> None:
+        guardrails = runtime.guardrails
+        stack = cdk.Stack.of(self)
+        arn = statements.sagemaker_arn
+        jobs = [arn(self, "training-job"), arn(self, "hyper-parameter-tuning-job")]
+        endpoints = arn(self, "endpoint")
+        serving = [arn(self, "model"), arn(self, "endpoint-config")]
+        alarms = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"tunestack-{guardrails.team_name}-*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        why_names = "Names come from inputs and executions; every call needs the team tag or sets it."
+
+        read = ["sagemaker:DescribeTrainingJob", "sagemaker:ListTags"]
+        self.validate_fn.add_to_role_policy(statements.manage_team_jobs(self, guardrails, read, ["training-job"]))
+        self.validate_fn.add_to_role_policy(
+            statements.manage_team_jobs(
+                self, guardrails, ["sagemaker:DescribeHyperParameterTuningJob"], ["hyper-parameter-tuning-job"]
+            )
+        )
+        self.validate_fn.add_to_role_policy(
+            statements.manage_team_jobs(
+                self, guardrails, ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"], ["endpoint"]
+            )
+        )
+        jumpstart_objects = f"{jumpstart_bucket_arn(self)}/*"
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[jumpstart_objects])
+        )
+        acknowledge_wildcards(
+            self.validate_fn,
+            {
+                **{resource: why_names for resource in [*jobs, endpoints]},
+                jumpstart_objects: "Reads JumpStart hosting specs from the region's JumpStart bucket.",
+            },
+        )
+
+        self.prepare_fn.add_to_role_policy(statements.create_model(self, guardrails))
+        self.prepare_fn.add_to_role_policy(statements.create_endpoint_config(self, guardrails))
+        self.prepare_fn.add_to_role_policy(statements.pass_team_role(guardrails))
+        self.prepare_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["model", "endpoint-config"]))
+        self.prepare_fn.add_to_role_policy(
+            statements.manage_team_jobs(
+                self,
+                guardrails,
+                ["sagemaker:DescribeModel", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"],
+                ["model", "endpoint-config"],
+            )
+        )
+        self.prepare_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"], resources=[alarms])
+        )
+        acknowledge_wildcards(
+            self.prepare_fn,
+            {
+                **{resource: why_names for resource in serving},
+                alarms: "The team's endpoint alarms, named tunestack-<team>-<endpoint>-<metric>.",
+            },
+        )
+
+        self.launch_fn.add_to_role_policy(statements.create_endpoint(self, guardrails))
+        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["endpoint"]))
+        self.launch_fn.add_to_role_policy(
+            statements.manage_team_jobs(self, guardrails, ["sagemaker:UpdateEndpoint"], ["endpoint", "endpoint-config"])
+        )
+        # Blue/green rollback watches the team's alarms.
+        self.launch_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[alarms])
+        )
+        for function in (self.launch_fn, self.state_change_fn, self.reconcile_fn):
+            function.add_to_role_policy(
+                statements.manage_team_jobs(
+                    self, guardrails, ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"], ["endpoint"]
+                )
+            )
+        acknowledge_wildcards(
+            self.launch_fn,
+            {**{resource: why_names for resource in [endpoints, serving[1]]}, alarms: "The team's endpoint alarms."},
+        )
+        for function in (self.state_change_fn, self.reconcile_fn):
+            acknowledge_wildcards(function, {endpoints: why_names})
+        grant_token_store(self.launch_fn, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
+        grant_token_store(self.state_change_fn, runtime, ["dynamodb:DeleteItem"])
+        grant_token_store(self.reconcile_fn, runtime, ["dynamodb:DeleteItem"])
+        grant_token_store(self.execution_end_fn, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
+
+    def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
+        failed = parts.failure_path(self, runtime, subject="tunestack deploy failed", fail_state="Deploy failed")
+        validate = parts.invoke(
+            self,
+            "Validate input and model",
+            self.validate_fn,
+            {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id},
+            result_path="$.Launch",
+        )
+        prepare = parts.invoke(
+            self,
+            "Create model and endpoint config",
+            self.prepare_fn,
+            {"Plan": sfn.JsonPath.object_at("$.Launch"), "ExecutionArn": sfn.JsonPath.execution_id},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        launch = parts.invoke(
+            self,
+            "Deploy (waits for SageMaker)",
+            self.launch_fn,
+            {
+                "TaskToken": sfn.JsonPath.task_token,
+                "ExecutionArn": sfn.JsonPath.execution_id,
+                "Endpoint": sfn.JsonPath.object_at("$.Launch.Endpoint"),
+                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+            },
+            result_path="$.Result",
+            wait_for_token=True,
+            timeout_path="$.Launch.TaskTimeoutSeconds",
+        )
+        reconcile = parts.invoke(
+            self,
+            "Reconcile after timeout",
+            self.reconcile_fn,
+            {"EndpointName": sfn.JsonPath.string_at("$.Launch.Endpoint.EndpointName")},
+            result_path="$.Result",
+        )
+        done = sfn.Pass(self, "Report the endpoint", output_path="$.Result")
+        launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
+        for task in (validate, prepare, launch, reconcile):
+            task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
+        reconcile.next(done)
+        return parts.state_machine(
+            self,
+            runtime,
+            definition=validate.next(prepare.next(launch.next(done))),
+            comment="deploy a model to an endpoint",
+            invoked=[self.validate_fn, self.prepare_fn, self.launch_fn, self.reconcile_fn],
+            responders=[self.launch_fn, self.state_change_fn],
+        )
+
+
+def nested_deploy(
+    scope: Construct,
+    deploy: sfn.IStateMachine,
+    *,
+    state_name: str,
+    source: dict[str, str],
+    target_path: str,
+    result_path: str,
+) -> tasks.StepFunctionsStartExecution:
+    """Start the deploy state machine and wait for it (``.sync:2``); ``source`` maps the deploy
+    input's TrainingJobName or TuningJobName to a path of the parent's state."""
+    task = tasks.StepFunctionsStartExecution(
+        scope,
+        state_name,
+        state_machine=deploy,
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+        # The parent's execution name: a retried start finds the running deployment, and the
+        # console shows which execution deployed.
+        name=sfn.JsonPath.execution_name,
+        input=sfn.TaskInput.from_object(
+            {
+                **{key: sfn.JsonPath.string_at(path) for key, path in source.items()},
+                "EndpointName": sfn.JsonPath.string_at(f"{target_path}.EndpointName"),
+                "InstanceType": sfn.JsonPath.string_at(f"{target_path}.InstanceType"),
+                "InitialInstanceCount": sfn.JsonPath.number_at(f"{target_path}.InitialInstanceCount"),
+            }
+        ),
+        result_selector={
+            "ExecutionArn": sfn.JsonPath.string_at("$.ExecutionArn"),
+            "Endpoint": sfn.JsonPath.object_at("$.Output"),
+        },
+        result_path=result_path,
+    )
+    parts.retry_transient(task)
+    return task
+
+
+def acknowledge_nested(machine: sfn.StateMachine, deploy: sfn.IStateMachine) -> None:
+    """``.sync`` runs of a nested state machine need its executions and a managed EventBridge rule."""
+    executions = cdk.Stack.of(machine).format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{cdk.Arn.split(deploy.state_machine_arn, cdk.ArnFormat.COLON_RESOURCE_NAME).resource_name}*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    acknowledge(
+        machine.role,
+        f"AwsSolutions-IAM5[{nag_resource(machine, executions)}]",
+        "Describes and stops the nested deploy executions it starts; their names are generated per run.",
+    )

@@ -131,6 +131,6 @@ def test_validate_tune_names_each_bad_field(tmp_path: Path, capsys: pytest.Captu
 def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "tune", str(ROOT / "examples" / "tune-warm-start.json")]) == 0
     out = capsys.readouterr().out
-    assert "simulated first, as a parent this input names: " in out and "tune-image-classification.json" in out
+    assert "simulated first, as a job this input names: " in out and "tune-image-classification.json" in out
     assert "SUCCEEDED: 5 state transitions" in out and '"WarmStartType"' not in out
     assert '"Type": "IdenticalDataAndAlgorithm"' in out

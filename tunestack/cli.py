@@ -14,7 +14,7 @@ from typing import Any
 from tunestack.config import TeamConfig, TeamConfigError, load_teams
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = ("fine-tune", "tune")
+KINDS = ("fine-tune", "tune", "deploy")
 
 
 class UsageError(Exception):
@@ -108,7 +108,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from tunestack.simulator.assembly import ensure_synthesized
     from tunestack.simulator.harness import Simulator, prefix_of
-    from tunestack.simulator.lineage import data_folder, earlier_runs
+    from tunestack.simulator.lineage import data_folder, earlier_runs, kind_of
     from tunestack.simulator.scenarios import scenarios_for
 
     if args.scenario not in scenarios_for(args.kind):
@@ -119,7 +119,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if problem:
         print(problem)
         return 1
-    before = earlier_runs(args.file, payload) if args.kind == "tune" else []
+    before = earlier_runs(args.file, payload) if args.kind in {"tune", "deploy"} else []
     uploads = dict(found for path, earlier in before if (found := data_folder(path, earlier)))
     if args.data is not None:
         if not args.data.is_dir():
@@ -132,9 +132,8 @@ def _simulate(args: argparse.Namespace) -> int:
         uploads[found[0]] = found[1]
     outdir = ensure_synthesized(ROOT)
     simulator = Simulator(outdir, team)
-    results = simulator.run_many(
-        args.kind, [p for _, p in before] + [payload], args.scenario, uploads=uploads, warm_up=len(before)
-    )
+    runs = [(kind_of(p), p) for _, p in before] + [(args.kind, payload)]
+    results = simulator.run_sequence(runs, args.scenario, uploads=uploads, warm_up=len(before))
     result = results[-1]
     if args.reports is not None:
         for key, body in result.reports.items():
@@ -143,7 +142,7 @@ def _simulate(args: argparse.Namespace) -> int:
             target.write_bytes(body)
     if before and not args.json:
         for (path, _), earlier in zip(before, results, strict=False):
-            print(f"simulated first, as a parent this input names: {path} -> {earlier.status}")
+            print(f"simulated first, as a job this input names: {path} -> {earlier.status}")
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:

@@ -12,6 +12,7 @@ import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda as
 from tunestack.config import TeamConfig
 
 # isort: split
+from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.errors import TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import TeamPolicy
@@ -52,8 +53,12 @@ _SKIPPED = {
         "data channels and the JumpStart model's metrics: need the team bucket and the JumpStart bucket",
         "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
     ],
+    "deploy": [
+        "the training or tuning job, its model and serving image: need SageMaker and the JumpStart bucket",
+        "whether the endpoint exists (create or update in place) and is the team's: needs SageMaker",
+    ],
 }
-_VALIDATORS = {"fine-tune": validate_fine_tune_input, "tune": validate_tune_input}
+_VALIDATORS = {"fine-tune": validate_fine_tune_input, "tune": validate_tune_input, "deploy": validate_deploy_input}
 
 
 def validate_offline(kind: str, payload: Any, team: TeamConfig) -> OfflineReport:

@@ -1,6 +1,7 @@
 """Example inputs that depend on earlier runs: a tune input that warm-starts from (or copies the
-settings of) tuning jobs named in it is simulated after the inputs that create those jobs, found
-beside it by their ``TuningJobName``. Example data lives in ``examples/data/<input name>/`` or
+settings of) tuning jobs named in it, or a deploy input that names a training or tuning job, is
+simulated after the inputs that create those jobs, found beside it by their ``ModelName`` or
+``TuningJobName``. Example data lives in ``examples/data/<input name>/`` or
 ``examples/data/<dataset>/``, the last folder of the input's TrainingData prefix.
 """
 
@@ -13,10 +14,29 @@ from typing import Any
 from tunestack.simulator.harness import prefix_of
 
 
+def kind_of(payload: Any) -> str:
+    """Which state machine an input is for, from the fields only it has."""
+    if isinstance(payload, dict) and "ModelName" in payload:
+        return "fine-tune"
+    if isinstance(payload, dict) and "EndpointName" in payload:
+        return "deploy"
+    return "tune"
+
+
+def _creates(payload: Any) -> str | None:
+    """The job an input creates: a fine-tune's training job, a tune's tuning job."""
+    kind = kind_of(payload)
+    field = {"fine-tune": "ModelName", "tune": "TuningJobName"}.get(kind)
+    value = payload.get(field) if field else None
+    return value if isinstance(value, str) else None
+
+
 def parents_named(payload: Any) -> list[str]:
-    """Tuning jobs an input names as warm-start parents or as the source of its settings."""
+    """Jobs an input builds on: warm-start parents, the source of its settings, the job it deploys."""
     if not isinstance(payload, dict):
         return []
+    if kind_of(payload) == "deploy":
+        return [v for k in ("TrainingJobName", "TuningJobName") if isinstance(v := payload.get(k), str)]
     names = []
     warm = payload.get("WarmStartConfig")
     if isinstance(warm, dict):
@@ -29,15 +49,15 @@ def parents_named(payload: Any) -> list[str]:
 
 
 def earlier_runs(file: Path, payload: Any) -> list[tuple[Path, Any]]:
-    """Inputs beside ``file`` that create the tuning jobs ``payload`` names, parents first."""
+    """Inputs beside ``file`` that create the jobs ``payload`` names, parents first."""
     by_name: dict[str, tuple[Path, Any]] = {}
     for candidate in sorted(file.parent.glob("*.json")):
         try:
             document = json.loads(candidate.read_text())
         except ValueError:
             continue
-        if isinstance(document, dict) and isinstance(document.get("TuningJobName"), str):
-            by_name.setdefault(document["TuningJobName"], (candidate, document))
+        if isinstance(document, dict) and (created := _creates(document)) is not None:
+            by_name.setdefault(created, (candidate, document))
     ordered: list[tuple[Path, Any]] = []
 
     def visit(current: Any, trail: tuple[str, ...]) -> None:
@@ -47,7 +67,7 @@ def earlier_runs(file: Path, payload: Any) -> list[tuple[Path, Any]]:
             visit(by_name[name][1], (*trail, name))
             ordered.append(by_name[name])
 
-    visit(payload, (payload.get("TuningJobName", ""),) if isinstance(payload, dict) else ())
+    visit(payload, (_creates(payload) or "",))
     return ordered
 
 

@@ -49,7 +49,7 @@ SCENARIOS = {
             "SageMaker throttles the first two create calls; the launch is retried with backoff",
             sagemaker_rejections={
                 api: ["ThrottlingException", "ThrottlingException"]
-                for api in ("CreateTrainingJob", "CreateHyperParameterTuningJob")
+                for api in ("CreateTrainingJob", "CreateHyperParameterTuningJob", "CreateEndpoint")
             },
         ),
         Scenario("lost-event", "no state-change event arrives; the wait times out and reconciles", events=0),

@@ -1,0 +1,82 @@
+"""The deploy state machine, its guardrails in IAM and its events in the synthesized templates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.test_pipelines_stack import TEAMS, definition, statements_with
+
+HOSTING = {"vision": ["ml.g5.xlarge", "ml.m5.xlarge", "ml.c5.xlarge"], "nlp": ["ml.m5.large", "ml.m5.xlarge"]}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_deploy_creates_then_waits_once(pipelines_templates: dict[str, Template], team: str) -> None:
+    states = definition(pipelines_templates[team], "Deploy")["States"]
+    assert states["Validate input and model"]["Next"] == "Create model and endpoint config"
+    assert states["Create model and endpoint config"]["Next"] == "Deploy (waits for SageMaker)"
+    launch = states["Deploy (waits for SageMaker)"]
+    assert launch["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
+    assert launch["TimeoutSecondsPath"] == "$.Launch.TaskTimeoutSeconds"
+    assert {tuple(c["ErrorEquals"]): c["Next"] for c in launch["Catch"]} == {
+        ("States.Timeout",): "Reconcile after timeout",
+        ("States.ALL",): "Notify the team",
+    }
+    assert not [s for s in states.values() if s["Type"] in {"Wait", "Choice"}]
+
+
+@pytest.mark.parametrize(
+    ("team", "pipeline", "field"),
+    [(t, p, f) for t in TEAMS for p, f in (("FineTune", "Deploy"), ("Tune", "DeployBest"))],
+)
+def test_fine_tune_and_tune_nest_the_deploy_state_machine(
+    pipelines_templates: dict[str, Template], team: str, pipeline: str, field: str
+) -> None:
+    states = definition(pipelines_templates[team], pipeline)["States"]
+    (choice,) = [s for s in states.values() if s["Type"] == "Choice"]
+    (rule,) = choice["Choices"]
+    assert rule == {"Variable": f"$.Launch.{field}", "IsPresent": True, "Next": rule["Next"]}
+    nested = states[rule["Next"]]
+    assert nested["Resource"].endswith(":states:::states:startExecution.sync:2")
+    assert nested["Parameters"]["Name.$"] == "$$.Execution.Name"  # a retried start finds its deployment
+    assert nested["Parameters"]["Input"]["EndpointName.$"] == f"$.Launch.{field}.EndpointName"
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_models_and_endpoint_configs_stay_within_the_team_guardrails(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    template = pipelines_templates[team]
+    (model,) = statements_with(template, "sagemaker:CreateModel")
+    assert set(model["Condition"]["ForAllValues:StringEquals"]) == {
+        "sagemaker:VpcSubnets",
+        "sagemaker:VpcSecurityGroupIds",
+    }
+    assert model["Condition"]["StringEquals"] == {"aws:RequestTag/tunestack:team": team}
+    (config,) = statements_with(template, "sagemaker:CreateEndpointConfig")
+    assert config["Condition"]["ForAllValues:StringEquals"] == {"sagemaker:InstanceTypes": HOSTING[team]}
+    assert config["Condition"]["Null"] == {"sagemaker:InstanceTypes": "false"}
+    (create,) = statements_with(template, "sagemaker:CreateEndpoint")
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/tunestack:team": team}}
+    (update,) = statements_with(template, "sagemaker:UpdateEndpoint")
+    assert update["Condition"] == {"StringEquals": {"aws:ResourceTag/tunestack:team": team}}
+    (alarms,) = statements_with(template, "cloudwatch:PutMetricAlarm")
+    assert f":alarm:tunestack-{team}-*" in json.dumps(alarms["Resource"])
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_endpoint_state_changes_complete_the_wait(pipelines_templates: dict[str, Template], team: str) -> None:
+    rules = pipelines_templates[team].find_resources("AWS::Events::Rule")
+    (rule,) = [
+        r
+        for r in rules.values()
+        if r["Properties"]["EventPattern"]["detail-type"] == ["SageMaker Endpoint State Change"]
+    ]
+    assert set(rule["Properties"]["EventPattern"]["detail"]["EndpointStatus"]) == {
+        "IN_SERVICE",
+        "FAILED",
+        "InService",
+        "Failed",
+    }

@@ -18,7 +18,7 @@ from tunestack_constructs.compliance import acknowledge
 
 def test_cdk_nag_report_has_no_unacknowledged_finding(synthesized: Synthesized) -> None:
     report = json.loads((synthesized.outdir / "validation-report.json").read_text())
-    assert [r["pluginName"] for r in report["pluginReports"]] == ["AwsSolutions"]
+    assert [r["pluginName"] for r in report["pluginReports"]] == ["AwsSolutions", "NIST.800.53.R5", "Serverless"]
     for plugin in report["pluginReports"]:
         assert plugin["conclusion"] == "success"
         assert plugin["violations"] == []
@@ -65,10 +65,27 @@ def test_acknowledged_findings_by_rule(synthesized: Synthesized) -> None:
     counts = compliance_scan.count_by_rule(
         [a for a in compliance_scan.acknowledgments(synthesized.outdir) if a.is_cdk_nag]
     )
-    # Wildcard resources (each with its AWS reason) and the Lambda runtime pinned by the public
-    # Powertools layer; nothing else is acknowledged.
-    assert set(counts) == {"AwsSolutions-IAM5", "AwsSolutions-L1"}
-    assert counts["AwsSolutions-L1"] == 34  # 17 functions per team (fine-tune 5, tune 6, deploy 6)
+    # AwsSolutions: wildcard resources (each with its AWS reason) and the Lambda runtime pinned by
+    # the public Powertools layer. NIST 800-53 rev 5 and Serverless: the choices README's
+    # "Reliability and security" section explains (inline policies of one role, Lambdas outside
+    # the VPC, no reserved concurrency, no DLQ for synchronous invocations, no replication).
+    assert counts == {
+        "AwsSolutions-IAM5": 144,
+        "AwsSolutions-L1": 34,  # 17 functions per team (fine-tune 5, tune 6, deploy 6)
+        "NIST.800.53.R5-DynamoDBInBackupPlan": 2,
+        "NIST.800.53.R5-EC2RestrictedCommonPorts": 2,
+        "NIST.800.53.R5-IAMNoInlinePolicy": 53,
+        "NIST.800.53.R5-LambdaConcurrency": 36,
+        "NIST.800.53.R5-LambdaDLQ": 24,
+        "NIST.800.53.R5-LambdaInsideVPC": 36,
+        "NIST.800.53.R5-S3BucketReplicationEnabled": 4,
+        "NIST.800.53.R5-S3DefaultEncryptionKMS": 2,
+        "Serverless-LambdaDLQ": 24,
+        "Serverless-LambdaDefaultMemorySize": 2,
+        "Serverless-LambdaLatestVersion": 34,
+        "Serverless-LambdaTracing": 2,
+        "Serverless-SQSRedrivePolicy": 2,
+    }
 
 
 def test_short_acknowledgment_reason_is_refused() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
 from stacks.foundation_stack import FoundationStack
 from stacks.pipelines_stack import PipelinesStack
@@ -29,8 +29,9 @@ class TeamStacks:
 def build_app(app: cdk.App) -> list[TeamStacks]:
     """Add every team of the app's ``teams`` context to ``app``; raise TeamConfigError if invalid.
 
-    cdk-nag's AwsSolutions pack is registered as a validation plugin: ``app.synth()`` (and so
-    ``cdk synth``) fails on any finding that is neither fixed nor acknowledged.
+    cdk-nag's AwsSolutions, NIST 800-53 rev 5 and Serverless packs are registered as validation
+    plugins: ``app.synth()`` (and so ``cdk synth``) fails on any finding of any of them that is
+    neither fixed nor acknowledged.
     """
     teams = load_teams(app.node.try_get_context(TEAMS_CONTEXT_KEY))
     destroy = allow_destroy(app.node.try_get_context(ALLOW_DESTROY_CONTEXT_KEY))
@@ -42,5 +43,5 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
         for stack in (foundation, pipelines):
             cdk.Tags.of(stack).add(TEAM_TAG_KEY, team.name)
         built.append(TeamStacks(team=team, foundation=foundation, pipelines=pipelines))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), ServerlessChecks(app))
     return built

@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from tunestack.config import ImportedVpc
-from tunestack_constructs.compliance import acknowledge
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
 
 
 class JobNetwork(Construct):
@@ -64,6 +64,8 @@ class JobNetwork(Construct):
                     )
                 },
             )
+            flow_log_role = self.vpc.node.find_child("All").node.find_child("IAMRole")
+            acknowledge(flow_log_role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
         else:
             self.vpc = ec2.Vpc.from_vpc_attributes(
                 self,
@@ -89,6 +91,14 @@ class JobNetwork(Construct):
         self.security_group.add_ingress_rule(
             self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
         )
+        for child in self.security_group.node.children:
+            if isinstance(child, ec2.CfnSecurityGroupIngress):
+                acknowledge(
+                    child,
+                    "NIST.800.53.R5-EC2RestrictedCommonPorts",
+                    "The only source is this security group itself: instances of one distributed training "
+                    "job exchange gradients on ports the framework picks; nothing outside the group gets in.",
+                )
         self.security_group.add_egress_rule(
             self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
         )

@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from tunestack_constructs.compliance import acknowledge, nag_resource
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import PipelineRuntime
 
 #: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
@@ -129,7 +129,7 @@ def state_machine(
     )
     # A policy of its own, outside the functions' roles: the state machine already depends on
     # the functions, so their default policies cannot depend on the state machine.
-    iam.Policy(
+    responses = iam.Policy(
         scope,
         "TaskResponses",
         roles=[f.role for f in responders if f.role is not None],
@@ -140,6 +140,13 @@ def state_machine(
             )
         ],
     )
+    acknowledge(
+        responses,
+        "NIST.800.53.R5-IAMNoInlinePolicy",
+        "Lets this pipeline's launch and completion handlers answer its own task tokens; it exists only for "
+        "them and is deleted with the pipeline.",
+    )
+    acknowledge(machine.role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
     # Publishing to the failure topic encrypts with the team key.
     machine.add_to_role_policy(
         iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[runtime.resources.key.key_arn])

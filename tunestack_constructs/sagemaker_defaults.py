@@ -19,6 +19,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
 from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
 
 CONFIG_OBJECT_KEY = "sagemaker-sdk/config.yaml"
@@ -144,6 +145,7 @@ class SageMakerDefaults(Construct):
             description="Writes the SageMaker SDK config.yaml of the team to its bucket",
         )
         publisher_logs.grant_write(publisher_role)
+        acknowledge(publisher_role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
         self.publisher = cr.AwsCustomResource(
             self,
             "PublishToS3",
@@ -162,4 +164,9 @@ class SageMakerDefaults(Construct):
                     ),
                 ]
             ),
+        )
+        acknowledge(
+            self.publisher.node.find_child("CustomResourcePolicy"),
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            INLINE_POLICY_FOR_ONE_ROLE,
         )

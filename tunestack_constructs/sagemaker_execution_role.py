@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tunestack_constructs.compliance import acknowledge, nag_resource
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 
 #: Tag every SageMaker resource of a team carries; IAM conditions key on it.
 TEAM_TAG_KEY = "tunestack:team"
@@ -84,6 +84,7 @@ class SageMakerExecutionRole(iam.Role):
             },
         }
         policy = iam.Policy(self, "Permissions")
+        acknowledge(policy, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
         policy.add_statements(
             iam.PolicyStatement(
                 sid="ListTeamBucket",

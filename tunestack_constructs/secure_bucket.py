@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tunestack_constructs.compliance import skip_checkov
+from tunestack_constructs.compliance import acknowledge, skip_checkov
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +76,19 @@ class AccessLogBucket(s3.Bucket):
             "CKV_AWS_145",
             "S3 server access logging only delivers to SSE-S3 encrypted buckets, not SSE-KMS.",
         )
+        acknowledge(
+            self,
+            "NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "S3 server access logging only delivers to SSE-S3 encrypted buckets, not SSE-KMS.",
+        )
+        acknowledge(self, "NIST.800.53.R5-S3BucketReplicationEnabled", _NO_REPLICATION)
+
+
+#: Why tunestack's buckets do not replicate (NIST 800-53 rev 5 asks for it).
+_NO_REPLICATION = (
+    "Team data stays in the team's region (datasets must be in the jobs' region); versioning and "
+    "RETAIN protect it, and cross-region replication is the account owner's disaster-recovery choice."
+)
 
 
 class SecureBucket(s3.Bucket):
@@ -109,3 +122,4 @@ class SecureBucket(s3.Bucket):
             event_bridge_enabled=event_bridge_enabled,
             **_hardened(retention, removal_policy),
         )
+        acknowledge(self, "NIST.800.53.R5-S3BucketReplicationEnabled", _NO_REPLICATION)

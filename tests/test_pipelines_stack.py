@@ -141,7 +141,8 @@ def test_create_training_job_is_held_to_the_team_guardrails(
     )
     equals = conditions["StringEquals"]
     assert equals["aws:RequestTag/tunestack:team"] == team
-    assert equals["sagemaker:VolumeKmsKey"] == equals["sagemaker:OutputKmsKey"]
+    keys = conditions["ArnEquals"]
+    assert keys["sagemaker:VolumeKmsKey"] == keys["sagemaker:OutputKmsKey"]
     assert conditions["Null"] == {
         "sagemaker:VpcSubnets": "false",
         "sagemaker:VpcSecurityGroupIds": "false",

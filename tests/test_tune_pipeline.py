@@ -48,7 +48,7 @@ def test_create_tuning_job_is_held_to_the_team_guardrails(pipelines_templates: d
         "sagemaker:InstanceTypes",
     }
     assert conditions["StringEquals"]["aws:RequestTag/tunestack:team"] == team
-    assert {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"} <= set(conditions["StringEquals"])
+    assert set(conditions["ArnEquals"]) == {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"}
     assert set(conditions["Null"]) == set(conditions["ForAllValues:StringEquals"])
 
 

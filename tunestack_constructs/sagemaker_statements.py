@@ -65,11 +65,9 @@ def _create_within_guardrails(
                 "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
                 "sagemaker:InstanceTypes": list(guardrails.training_instance_types),
             },
-            "StringEquals": {
-                "sagemaker:VolumeKmsKey": guardrails.key_arn,
-                "sagemaker:OutputKmsKey": guardrails.key_arn,
-                f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name,
-            },
+            # The KMS keys are ARN-typed condition keys.
+            "ArnEquals": {"sagemaker:VolumeKmsKey": guardrails.key_arn, "sagemaker:OutputKmsKey": guardrails.key_arn},
+            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
             # ForAllValues holds for an absent key too: require the keys to be present.
             "Null": {
                 "sagemaker:VpcSubnets": "false",

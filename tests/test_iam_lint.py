@@ -17,6 +17,9 @@ EXPLAINED = {
     ("RESOURCE_MISMATCH", "states:SendTaskSuccess"),
     ("RESOURCE_MISMATCH", "states:SendTaskFailure"),
     ("RESOURCE_MISMATCH", "states:SendTaskHeartbeat"),
+    # CDK's .sync:2 start of the nested deploy grants on "execution:<deploy machine>*", which matches
+    # that machine's executions; parliament expects the "<machine>:<execution>" form.
+    ("RESOURCE_MISMATCH", "states:DescribeExecution"),
     # Network interfaces of jobs are created before they have an ARN; the statement is held to the
     # team VPC by the ec2:Vpc condition (AwsSolutions-IAM5 acknowledges the same).
     ("RESOURCE_STAR", "ec2:CreateNetworkInterface"),

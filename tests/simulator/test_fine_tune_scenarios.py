@@ -6,8 +6,10 @@ import pytest
 
 from tests.simulator.conftest import example
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, SCENARIOS, scenarios_for
 
+#: This kind's own scenarios; the shared faults are played in test_fault_matrix.py.
+PLAYED = [s for s in scenarios_for("fine-tune") if s not in FAULT_MATRIX]
 HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Deploy requested?", "Report the model"]
 OUTPUT_FIELDS = {
     "ParentModel",
@@ -26,12 +28,12 @@ def run(simulator: Simulator, scenario: str, name: str = "fine-tune-text") -> Si
 
 @pytest.fixture(scope="module")
 def results(vision: Simulator) -> dict[str, SimulationResult]:
-    return {name: run(vision, name) for name in scenarios_for("fine-tune")}
+    return {name: run(vision, name) for name in PLAYED}
 
 
 def test_every_scenario_creates_the_training_job_exactly_once(results: dict[str, SimulationResult]) -> None:
     assert {name: r.sagemaker_calls.get("CreateTrainingJob") for name, r in results.items()} == {
-        name: 1 for name in scenarios_for("fine-tune")
+        name: 1 for name in PLAYED
     }
     assert all(r.simulated for r in results.values())
 

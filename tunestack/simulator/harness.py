@@ -46,6 +46,7 @@ class SimulationResult:
     published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
     reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
     nested: list[dict[str, Any]] = field(default_factory=list)  # deploy executions it started
+    task_failures: list[str] = field(default_factory=list)  # error of each failed task attempt, in order
 
     @property
     def total_transitions(self) -> int:
@@ -73,6 +74,7 @@ class SimulationResult:
             "scenario": self.scenario,
             "published": self.published,
             "nested": self.nested,
+            "task_failures": self.task_failures,
             "simulated": True,
         }
 
@@ -321,11 +323,17 @@ def _drive(
         detail_type = "SageMaker Training Job State Change"
         name_field, status_field = "TrainingJobName", "TrainingJobStatus"
         clock.advance(scenario.job_seconds if scenario.job_seconds is not None else limit - 60)
+        if scenario.outcome == "Stuck":
+            clock.advance(_task_timeout(work.execution) + 60)
+            return
         status = sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status
     elif work.kind == "HyperParameterTuningJob":
         tuning_job = sagemaker.tuning_jobs[work.name]
         detail_type = "SageMaker HyperParameter Tuning Job State Change"
         name_field, status_field = "HyperParameterTuningJobName", "HyperParameterTuningJobStatus"
+        if scenario.outcome == "Stuck":
+            clock.advance(_task_timeout(work.execution) + 60)
+            return
         clock.advance(tuning_job.planned_end - clock.now)
         reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
         status = sagemaker.finish_tuning(work.name, scenario.outcome, reason).status
@@ -333,6 +341,9 @@ def _drive(
         endpoint = sagemaker.endpoints[work.name]
         detail_type, name_field, status_field = "SageMaker Endpoint State Change", "EndpointName", "EndpointStatus"
         clock.advance(ENDPOINT_SECONDS[endpoint.status])
+        if scenario.endpoint_outcome == "Stuck":
+            clock.advance(_task_timeout(work.execution) + 60)
+            return
         finished = finish_endpoint(sagemaker, work.name, scenario.endpoint_outcome, scenario.endpoint_failure_reason)
         status = {"InService": "IN_SERVICE", "Failed": "FAILED"}[finished.status]
     if scenario.events > 1:
@@ -414,7 +425,14 @@ def _result(
         published=_published(deployment),
         reports=_reports(deployment),
         nested=nested,
+        task_failures=[_failure_of(e) for e in events if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}],
     )
+
+
+def _failure_of(event: dict[str, Any]) -> str:
+    """A failed attempt's error: a Lambda task invoked directly reports LambdaFunctionFailed."""
+    details = event.get("taskFailedEventDetails") or event.get("lambdaFunctionFailedEventDetails") or {}
+    return str(details.get("error", ""))
 
 
 def _reports(deployment: Deployment) -> dict[str, bytes]:

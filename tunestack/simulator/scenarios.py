@@ -66,6 +66,36 @@ SCENARIOS = {
             lambda_failures={"Launch": ("Lambda.ServiceException", 1)},
         ),
         Scenario(
+            "lambda-throttled",
+            "the Lambda service answers the first state with TooManyRequests twice; Step Functions retries",
+            lambda_failures={"Validate": ("Lambda.TooManyRequestsException", 2)},
+        ),
+        Scenario(
+            "resource-limit",
+            "the account's SageMaker quota is in use at the first create; the launch is retried minutes later",
+            sagemaker_rejections={
+                api: ["ResourceLimitExceeded"]
+                for api in ("CreateTrainingJob", "CreateHyperParameterTuningJob", "CreateEndpoint")
+            },
+        ),
+        Scenario(
+            "job-failure-retryable",
+            "the job fails for a reason on SageMaker's side; the execution fails with it (a new run may pass)",
+            job_seconds=600,
+            outcome="Failed",
+            failure_reason="InternalServerError: We encountered an internal error. Please try again.",
+            tuning_failure_reason="InternalServerError: We encountered an internal error. Please try again.",
+            endpoint_outcome="Failed",
+            endpoint_failure_reason="InternalFailure: We encountered an internal error. Please try again.",
+        ),
+        Scenario(
+            "stuck-job",
+            "the job never ends and no event comes; the wait times out, reconcile stops it and fails clearly",
+            outcome="Stuck",
+            endpoint_outcome="Stuck",
+            events=0,
+        ),
+        Scenario(
             "endpoint-exists",
             "deploy: the endpoint already serves an earlier model and is updated in place (blue/green)",
             deploy_first=True,
@@ -87,3 +117,7 @@ SCENARIOS = {
 def scenarios_for(kind: str) -> list[str]:
     """Names of the scenarios that apply to executions of ``kind``."""
     return [name for name, s in SCENARIOS.items() if s.only_for in (None, kind)]
+
+
+#: Faults played for every kind of execution by the fault-matrix tests, beyond each kind's own.
+FAULT_MATRIX = ("lambda-throttled", "resource-limit", "job-failure-retryable", "stuck-job")

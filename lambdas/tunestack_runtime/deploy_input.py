@@ -11,6 +11,7 @@ from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import NAME, Problems, parse_instance_type
+from tunestack_runtime.json_path import child
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import TUNING_JOB_NAME
 
@@ -45,9 +46,9 @@ def parse_endpoint_target(
         return None
     for key in sorted(set(raw) - _TARGET_KEYS - extra_keys):
         allowed = ", ".join(sorted(_TARGET_KEYS | extra_keys))
-        problems.shape.append(f"{prefix}.{key}: unknown field (allowed: {allowed})")
+        problems.shape.append(f"{child(prefix, key)}: unknown field (allowed: {allowed})")
     name = raw.get("EndpointName")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         problems.shape.append(f"{prefix}.EndpointName: required, 1-63 letters, digits and hyphens, got {name!r}")
     instance_type = parse_instance_type(
         raw.get("InstanceType"),
@@ -78,10 +79,10 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
             f"$: give exactly one of TrainingJobName or TuningJobName (its best training job), got {given or 'none'}"
         )
     training = payload.get("TrainingJobName")
-    if "TrainingJobName" in payload and (not isinstance(training, str) or not NAME.match(training)):
+    if "TrainingJobName" in payload and (not isinstance(training, str) or not NAME.fullmatch(training)):
         problems.shape.append(f"$.TrainingJobName: 1-63 letters, digits and hyphens, got {training!r}")
     tuning = payload.get("TuningJobName")
-    if "TuningJobName" in payload and (not isinstance(tuning, str) or not TUNING_JOB_NAME.match(tuning)):
+    if "TuningJobName" in payload and (not isinstance(tuning, str) or not TUNING_JOB_NAME.fullmatch(tuning)):
         problems.shape.append(f"$.TuningJobName: 1-32 letters, digits and hyphens, got {tuning!r}")
     target = parse_endpoint_target(payload, policy, problems, "$", frozenset(_SOURCES))
     problems.raise_if_any()

@@ -23,6 +23,7 @@ from tunestack_runtime.input_fields import (
     parse_training_resources,
     positive_int,
 )
+from tunestack_runtime.json_path import child
 from tunestack_runtime.policy import TeamPolicy
 
 _TOP_LEVEL = {
@@ -60,12 +61,12 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
     for key in sorted(set(payload) - _TOP_LEVEL):
-        problems.shape.append(f"$.{key}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+        problems.shape.append(f"{child('$', key)}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
 
     model_name = payload.get("ModelName")
     if model_name is None:
         problems.shape.append("$.ModelName: required")
-    elif not isinstance(model_name, str) or not NAME.match(model_name):
+    elif not isinstance(model_name, str) or not NAME.fullmatch(model_name):
         problems.shape.append(
             "$.ModelName: 1-63 letters, digits and hyphens, starting and ending with a letter or digit, "
             f"got {model_name!r}"

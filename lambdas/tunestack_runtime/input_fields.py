@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
+from tunestack_runtime.json_path import child
 from tunestack_runtime.policy import TeamPolicy
 
 #: SageMaker's own limits.
@@ -71,26 +72,26 @@ def parse_algorithm(raw: Any, problems: Problems) -> Algorithm | None:
     (form,) = forms
     before = len(problems.shape)
     for key in sorted(set(raw) - _ALGORITHM_FORMS[form]):
-        problems.shape.append(f"$.Algorithm.{key}: unknown field with {form}")
+        problems.shape.append(f"{child('$.Algorithm', key)}: unknown field with {form}")
     if form == "JumpStartModelId":
         model_id, version = raw["JumpStartModelId"], raw.get("JumpStartModelVersion", "*")
-        if not isinstance(model_id, str) or not JUMPSTART_ID.match(model_id):
+        if not isinstance(model_id, str) or not JUMPSTART_ID.fullmatch(model_id):
             problems.shape.append(f"$.Algorithm.JumpStartModelId: not a JumpStart model id, got {model_id!r}")
         if not isinstance(version, str) or not version:
             problems.shape.append(f"$.Algorithm.JumpStartModelVersion: must be a version or '*', got {version!r}")
         return None if len(problems.shape) > before else Algorithm(kind="jumpstart", name=model_id, version=version)
     if form == "BuiltInAlgorithm":
         name, version = raw["BuiltInAlgorithm"], raw.get("Version")
-        if name not in BUILT_INS:
+        if not isinstance(name, str) or name not in BUILT_INS:
             problems.shape.append(f"$.Algorithm.BuiltInAlgorithm: one of {sorted(BUILT_INS)}, got {name!r}")
         if name == "xgboost" and not isinstance(version, str):
             problems.shape.append("$.Algorithm.Version: required for xgboost, e.g. '1.7-1'")
         return None if len(problems.shape) > before else Algorithm(kind="built-in", name=name, version=version)
     image = raw["TrainingImage"]
-    if not isinstance(image, str) or not ECR_IMAGE.match(image):
+    if not isinstance(image, str) or not ECR_IMAGE.fullmatch(image):
         problems.shape.append(f"$.Algorithm.TrainingImage: not an ECR image URI, got {image!r}")
     inference = raw.get("InferenceImage")
-    if inference is not None and (not isinstance(inference, str) or not ECR_IMAGE.match(inference)):
+    if inference is not None and (not isinstance(inference, str) or not ECR_IMAGE.fullmatch(inference)):
         problems.shape.append(f"$.Algorithm.InferenceImage: not an ECR image URI, got {inference!r}")
     metrics = parse_metric_definitions(raw.get("MetricDefinitions"), problems)
     if len(problems.shape) > before:
@@ -157,11 +158,11 @@ def parse_hyperparameters(raw: Any, problems: Problems, where: str = "$.HyperPar
         problems.shape.append(f"{where}: at most {MAX_HYPERPARAMETERS} hyperparameters, got {len(raw)}")
     for key, value in raw.items():
         if len(key) > MAX_HYPERPARAMETER_KEY:
-            problems.shape.append(f"{where}.{key[:30]}...: names are at most {MAX_HYPERPARAMETER_KEY} characters")
+            problems.shape.append(f"{child(where, key[:30])}...: names are at most {MAX_HYPERPARAMETER_KEY} characters")
         if not isinstance(value, str):
-            problems.shape.append(f"{where}.{key}: values are strings in SageMaker, write {str(value)!r}")
+            problems.shape.append(f"{child(where, key)}: values are strings in SageMaker, write {str(value)!r}")
         elif len(value) > MAX_HYPERPARAMETER_VALUE:
-            problems.shape.append(f"{where}.{key}: values are at most {MAX_HYPERPARAMETER_VALUE} characters")
+            problems.shape.append(f"{child(where, key)}: values are at most {MAX_HYPERPARAMETER_VALUE} characters")
     return {k: v for k, v in raw.items() if isinstance(v, str)}
 
 

@@ -22,6 +22,7 @@ from tunestack_runtime.input_fields import (
     parse_training_data,
     parse_training_resources,
 )
+from tunestack_runtime.json_path import child
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import (
     TuningConfig,
@@ -85,7 +86,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
     for key in sorted(set(payload) - _TOP_LEVEL):
-        problems.shape.append(f"$.{key}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+        problems.shape.append(f"{child('$', key)}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
     deploy_best = None
     if "DeployBest" in payload:
         deploy_best = parse_endpoint_target(payload["DeployBest"], policy, problems, "$.DeployBest")
@@ -155,8 +156,8 @@ def _training_data(raw: Any, policy: TeamPolicy, problems: Problems) -> str | di
         return {}
     channels = {}
     for channel, value in raw.items():
-        where = f"$.TrainingData.{channel}"
-        if not _CHANNEL.match(str(channel)):
+        where = child("$.TrainingData", channel)
+        if not _CHANNEL.fullmatch(str(channel)):
             problems.shape.append(f"{where}: channel names are 1-64 letters, digits, '.', '-' or '_'")
             continue
         uri = parse_training_data(value, policy, problems, where)

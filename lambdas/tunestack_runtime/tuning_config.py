@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunestack_runtime.json_path import child, shown
+
 ROOT = "$.HyperParameterTuningJobConfig"
 MAX_RANGES = 30
 MAX_CATEGORICAL_VALUES = 30
@@ -110,7 +112,7 @@ def validate_tuning_config(
     if not isinstance(raw, Mapping):
         raise TuningConfigError([f"{ROOT}: required, the SageMaker HyperParameterTuningJobConfig object"], [])
     for key in sorted(set(raw) - _CONFIG_KEYS):
-        shape.append(f"{ROOT}.{key}: unknown field (allowed: {', '.join(sorted(_CONFIG_KEYS))})")
+        shape.append(f"{child(ROOT, key)}: unknown field (allowed: {', '.join(sorted(_CONFIG_KEYS))})")
 
     strategy = str(raw.get("Strategy", ""))
     if "Strategy" not in raw:
@@ -125,7 +127,7 @@ def validate_tuning_config(
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         shape.append(f"{ROOT}.RandomSeed: a non-negative integer, got {seed!r}")
     early = raw.get("TrainingJobEarlyStoppingType", "Off")
-    if early not in EARLY_STOPPING:
+    if not isinstance(early, str) or early not in EARLY_STOPPING:
         shape.append(f"{ROOT}.TrainingJobEarlyStoppingType: one of {sorted(EARLY_STOPPING)}, got {early!r}")
     if shape or policy:
         raise TuningConfigError(shape, policy)
@@ -148,7 +150,7 @@ def _ranges(raw: Any, strategy: str, shape: list[str]) -> list[ParameterRange]:
         shape.append(f"{where}: required, an object with {', '.join(RANGE_KINDS)}")
         return []
     for key in sorted(set(raw) - set(RANGE_KINDS) - {"AutoParameters"}):
-        shape.append(f"{where}.{key}: unknown field (allowed: {', '.join(RANGE_KINDS)})")
+        shape.append(f"{child(where, key)}: unknown field (allowed: {', '.join(RANGE_KINDS)})")
     parsed: list[ParameterRange] = []
     seen: dict[str, str] = {}
     for kind in RANGE_KINDS:
@@ -178,12 +180,12 @@ def _range(kind: str, item: Any, label: str, strategy: str, shape: list[str]) ->
         shape.append(f"{label}: an object with a Name, got {item!r}")
         return None
     name = item["Name"]
-    label = f"{label} ({name})"
+    label = f"{label} ({shown(name)})"
     before = len(shape)
     if kind == "CategoricalParameterRanges":
         for key in sorted(set(item) - {"Name", "Values"}):
             hint = " (categorical values have no scale)" if key == "ScalingType" else ""
-            shape.append(f"{label}.{key}: not allowed on a categorical range{hint}")
+            shape.append(f"{child(label, key)}: not allowed on a categorical range{hint}")
         values = item.get("Values")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             shape.append(f"{label}.Values: a list of strings, got {values!r}")
@@ -196,7 +198,7 @@ def _range(kind: str, item: Any, label: str, strategy: str, shape: list[str]) ->
         return ParameterRange(kind="Categorical", name=name, values=tuple(values))
 
     for key in sorted(set(item) - {"Name", "MinValue", "MaxValue", "ScalingType"}):
-        shape.append(f"{label}.{key}: unknown field (allowed: Name, MinValue, MaxValue, ScalingType)")
+        shape.append(f"{child(label, key)}: unknown field (allowed: Name, MinValue, MaxValue, ScalingType)")
     if strategy == "Grid":
         shape.append(f"{label}: the Grid strategy takes categorical ranges only")
     integer = kind == "IntegerParameterRanges"
@@ -213,7 +215,7 @@ def _range(kind: str, item: Any, label: str, strategy: str, shape: list[str]) ->
     if low is not None and high is not None and low > high:
         shape.append(f"{label}: MinValue {item['MinValue']} is greater than MaxValue {item['MaxValue']}")
     scaling = item.get("ScalingType", "Auto")
-    if scaling not in SCALING_TYPES:
+    if not isinstance(scaling, str) or scaling not in SCALING_TYPES:
         shape.append(f"{label}.ScalingType: one of {sorted(SCALING_TYPES)}, got {scaling!r}")
     elif scaling == "Logarithmic" and low is not None and low <= 0:
         shape.append(f"{label}.ScalingType: Logarithmic needs bounds above 0, MinValue is {item['MinValue']}")
@@ -242,9 +244,9 @@ def _objective(raw: Any, metric_names: Sequence[str] | None, shape: list[str]) -
         shape.append(f"{where}: required, {{'MetricName': ..., 'Type': 'Maximize' | 'Minimize'}}")
         return "", ""
     for key in sorted(set(raw) - {"MetricName", "Type"}):
-        shape.append(f"{where}.{key}: unknown field (allowed: MetricName, Type)")
+        shape.append(f"{child(where, key)}: unknown field (allowed: MetricName, Type)")
     metric, kind = raw.get("MetricName"), raw.get("Type")
-    if kind not in OBJECTIVE_TYPES:
+    if not isinstance(kind, str) or kind not in OBJECTIVE_TYPES:
         shape.append(f"{where}.Type: one of {sorted(OBJECTIVE_TYPES)}, got {kind!r}")
     if not isinstance(metric, str) or not metric:
         shape.append(f"{where}.MetricName: required, got {metric!r}")
@@ -267,7 +269,7 @@ def _limits(
         shape.append(f"{where}: required, with MaxParallelTrainingJobs (and MaxNumberOfTrainingJobs)")
         return None, 1
     for key in sorted(set(raw) - _LIMIT_KEYS):
-        shape.append(f"{where}.{key}: unknown field (allowed: {', '.join(sorted(_LIMIT_KEYS))})")
+        shape.append(f"{child(where, key)}: unknown field (allowed: {', '.join(sorted(_LIMIT_KEYS))})")
     values: dict[str, int | None] = {}
     for key, ceiling, required in (
         ("MaxNumberOfTrainingJobs", team_total, strategy != "Grid"),
@@ -294,7 +296,7 @@ def _limits(
 
 
 def validate_tuning_job_name(name: Any) -> str:
-    if not isinstance(name, str) or not TUNING_JOB_NAME.match(name):
+    if not isinstance(name, str) or not TUNING_JOB_NAME.fullmatch(name):
         raise TuningConfigError(
             [
                 "$.TuningJobName: 1-32 letters, digits and hyphens, starting and ending with a letter or digit, "
@@ -314,8 +316,9 @@ def parse_warm_start(raw: Any) -> WarmStart | None:
     if not isinstance(raw, Mapping):
         raise TuningConfigError([f"{where}: an object with ParentHyperParameterTuningJobs and WarmStartType"], [])
     for key in sorted(set(raw) - {"ParentHyperParameterTuningJobs", "WarmStartType"}):
-        shape.append(f"{where}.{key}: unknown field (allowed: ParentHyperParameterTuningJobs, WarmStartType)")
-    kind = WARM_START_TYPES.get(raw.get("WarmStartType"))  # type: ignore[arg-type]
+        shape.append(f"{child(where, key)}: unknown field (allowed: ParentHyperParameterTuningJobs, WarmStartType)")
+    given = raw.get("WarmStartType")
+    kind = WARM_START_TYPES.get(given) if isinstance(given, str) else None
     if kind is None:
         shape.append(f"{where}.WarmStartType: one of {sorted(WARM_START_TYPES)}, got {raw.get('WarmStartType')!r}")
     parents_raw = raw.get("ParentHyperParameterTuningJobs", [])
@@ -325,7 +328,7 @@ def parse_warm_start(raw: Any) -> WarmStart | None:
         parents_raw = []
     for index, item in enumerate(parents_raw):
         name = item.get("HyperParameterTuningJobName") if isinstance(item, Mapping) else None
-        if not isinstance(name, str) or not TUNING_JOB_NAME.match(name):
+        if not isinstance(name, str) or not TUNING_JOB_NAME.fullmatch(name):
             shape.append(
                 f"{where}.ParentHyperParameterTuningJobs[{index}]: {{'HyperParameterTuningJobName': <1-32 "
                 f"letters, digits, hyphens>}}, got {item!r}"

@@ -85,7 +85,7 @@ INVALID = [
     (
         "bad channel name",
         {"TrainingData": {"train data": "datasets/a/"}},
-        r"\$\.TrainingData\.train data: channel names",
+        r'\$\.TrainingData\["train data"\]: channel names',
     ),
     (
         "channel escapes the bucket prefix",

@@ -147,7 +147,11 @@ def test_create_training_job_is_held_to_the_team_guardrails(
         "sagemaker:VpcSubnets": "false",
         "sagemaker:VpcSecurityGroupIds": "false",
         "sagemaker:InstanceTypes": "false",
+        "sagemaker:MaxRuntimeInSeconds": "false",
     }
+    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true"}
+    limit = {"vision": "2419200", "nlp": "86400"}[team]
+    assert conditions["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds": limit}
 
 
 @pytest.mark.parametrize("team", TEAMS)

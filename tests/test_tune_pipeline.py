@@ -49,7 +49,8 @@ def test_create_tuning_job_is_held_to_the_team_guardrails(pipelines_templates: d
     }
     assert conditions["StringEquals"]["aws:RequestTag/tunestack:team"] == team
     assert set(conditions["ArnEquals"]) == {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"}
-    assert set(conditions["Null"]) == set(conditions["ForAllValues:StringEquals"])
+    assert set(conditions["Null"]) == {*conditions["ForAllValues:StringEquals"], "sagemaker:MaxRuntimeInSeconds"}
+    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true"}
 
 
 @pytest.mark.parametrize("team", TEAMS)

@@ -121,6 +121,7 @@ class PipelineRuntime(Construct):
             security_group_ids=split(resources.security_group_ids),
             training_instance_types=resources.team.allowed_instance_types.training,
             hosting_instance_types=resources.team.allowed_instance_types.hosting,
+            max_runtime_in_seconds=resources.team.limits.max_runtime_in_seconds,
         )
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 

@@ -27,6 +27,7 @@ class Guardrails:
     security_group_ids: Sequence[str]
     training_instance_types: Sequence[str]
     hosting_instance_types: Sequence[str] = ()
+    max_runtime_in_seconds: int = 28 * 24 * 3600
 
 
 def sagemaker_arn(scope: Construct, resource_type: str, name: str = "*") -> str:
@@ -68,11 +69,16 @@ def _create_within_guardrails(
             # The KMS keys are ARN-typed condition keys.
             "ArnEquals": {"sagemaker:VolumeKmsKey": guardrails.key_arn, "sagemaker:OutputKmsKey": guardrails.key_arn},
             "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+            # Instances of one job always encrypt what they exchange; no job outlives the team's limit.
+            # (Network isolation depends on the algorithm, which IAM cannot see: the Lambdas set it.)
+            "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
+            "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(guardrails.max_runtime_in_seconds)},
             # ForAllValues holds for an absent key too: require the keys to be present.
             "Null": {
                 "sagemaker:VpcSubnets": "false",
                 "sagemaker:VpcSecurityGroupIds": "false",
                 "sagemaker:InstanceTypes": "false",
+                "sagemaker:MaxRuntimeInSeconds": "false",
             },
         },
     )

@@ -18,6 +18,9 @@ from tunestack.config import (
 )
 from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
 
+#: The cdk-nag packs every synth runs; a finding of any of them fails it.
+NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks)
+
 
 @dataclass(frozen=True)
 class TeamStacks:
@@ -43,5 +46,5 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
         for stack in (foundation, pipelines):
             cdk.Tags.of(stack).add(TEAM_TAG_KEY, team.name)
         built.append(TeamStacks(team=team, foundation=foundation, pipelines=pipelines))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), ServerlessChecks(app))
+    cdk.Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
     return built

@@ -6,13 +6,13 @@ import os
 from typing import Any
 
 import boto3
-from tunestack_runtime import endpoint_lifecycle, job_lifecycle
+from tunestack_runtime import endpoint_lifecycle
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.policy import TeamPolicy
 
-from tunestack_handlers.shared import logger, sagemaker, token_table
+from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
 
 #: EventBridge spells endpoint states in capitals; the API in CamelCase.
 _EVENT_STATUS = {"IN_SERVICE": "InService", "FAILED": "Failed"}
@@ -58,18 +58,9 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: "SageMaker Endpoint State Change"; completes the waiting execution."""
-    detail = event.get("detail", {})
-    name = detail.get("EndpointName")
-    status = _EVENT_STATUS.get(detail.get("EndpointStatus", ""), detail.get("EndpointStatus"))
-    if not name or status not in ENDPOINT.terminal:
-        return {"Completed": False}
-    done = job_lifecycle.complete(
-        ENDPOINT, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
-    )
-    return {"Completed": done, "EndpointName": name}
+    return complete_from_event(ENDPOINT, event, status_field="EndpointStatus", spellings=_EVENT_STATUS)
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    name = event["EndpointName"]
-    return job_lifecycle.reconcile(ENDPOINT, sagemaker=sagemaker(), table=token_table(), job_name=name)
+    return reconcile_named(ENDPOINT, event["EndpointName"])

@@ -17,7 +17,7 @@ from tunestack_runtime.training_job import (
     output_artifact_uri,
 )
 
-from tunestack_handlers.shared import logger, sagemaker, token_table
+from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
 
 #: The launch task may wait this much longer than the job's own limit (queueing, start-up,
 #: upload of the model) before the reconcile step describes the job.
@@ -74,18 +74,9 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: "SageMaker Training Job State Change"; completes the waiting execution."""
-    detail = event.get("detail", {})
-    name = detail.get("TrainingJobName")
-    if not name or detail.get("TrainingJobStatus") not in TRAINING.terminal:
-        return {"Completed": False}
-    done = job_lifecycle.complete(
-        TRAINING, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
-    )
-    return {"Completed": done, "TrainingJobName": name}
+    return complete_from_event(TRAINING, event, status_field="TrainingJobStatus")
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return job_lifecycle.reconcile(
-        TRAINING, sagemaker=sagemaker(), table=token_table(), job_name=event["TrainingJobName"]
-    )
+    return reconcile_named(TRAINING, event["TrainingJobName"])

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from tunestack_runtime import job_lifecycle
 from tunestack_runtime.job_kinds import KINDS
+from tunestack_runtime.job_lifecycle import JobKind
 
 logger = Logger(service="tunestack")
 
@@ -25,6 +26,28 @@ def token_table() -> Any:
 
 def sagemaker() -> Any:
     return boto3.client("sagemaker", config=_NO_SDK_RETRIES)
+
+
+def complete_from_event(
+    kind: JobKind, event: dict[str, Any], *, status_field: str, spellings: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An EventBridge state change of a job: complete the execution waiting on it, if it ended.
+    ``spellings`` maps the event's spelling of a status to the API's."""
+    detail = event.get("detail", {})
+    name = detail.get(kind.name_field)
+    status = detail.get(status_field)
+    status = (spellings or {}).get(status, status)
+    if not name or status not in kind.terminal:
+        return {"Completed": False}
+    done = job_lifecycle.complete(
+        kind, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
+    )
+    return {"Completed": done, kind.name_field: name}
+
+
+def reconcile_named(kind: JobKind, name: str) -> dict[str, Any]:
+    """After the wait timed out: describe the job once and end the wait either way."""
+    return job_lifecycle.reconcile(kind, sagemaker=sagemaker(), table=token_table(), job_name=name)
 
 
 @logger.inject_lambda_context(log_event=False)

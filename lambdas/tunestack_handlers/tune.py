@@ -11,7 +11,7 @@ from tunestack_runtime.job_kinds import TUNING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tune_plan import plan_tuning
 
-from tunestack_handlers.shared import logger, sagemaker, token_table
+from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -51,20 +51,12 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge: "SageMaker HyperParameter Tuning Job State Change"; completes the waiting execution."""
-    detail = event.get("detail", {})
-    name = detail.get("HyperParameterTuningJobName")
-    if not name or detail.get("HyperParameterTuningJobStatus") not in TUNING.terminal:
-        return {"Completed": False}
-    done = job_lifecycle.complete(
-        TUNING, sagemaker=sagemaker(), sfn=boto3.client("stepfunctions"), table=token_table(), job_name=name
-    )
-    return {"Completed": done, "TuningJobName": name}
+    return complete_from_event(TUNING, event, status_field="HyperParameterTuningJobStatus")
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    name = event["TuningJobName"]
-    return job_lifecycle.reconcile(TUNING, sagemaker=sagemaker(), table=token_table(), job_name=name)
+    return reconcile_named(TUNING, event["TuningJobName"])
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -19,7 +19,7 @@ from tunestack_runtime.errors import (
     JobConflict,
 )
 from tunestack_runtime.job_lifecycle import JobKind, complete, translate
-from tunestack_runtime.training_job import EXECUTION_TAG
+from tunestack_runtime.tags import EXECUTION_TAG
 
 
 def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:

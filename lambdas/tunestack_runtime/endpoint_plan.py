@@ -18,7 +18,7 @@ from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
 from tunestack_runtime.hosting import model_source, serving_container
 from tunestack_runtime.instances import takes_volume_key
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.training_job import EXECUTION_TAG, TEAM_TAG
+from tunestack_runtime.tags import EXECUTION_TAG, TEAM_TAG
 
 VARIANT = "AllTraffic"
 #: Blue/green: the new fleet takes all traffic at once, then bakes while the alarms watch it.

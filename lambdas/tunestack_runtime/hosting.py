@@ -17,7 +17,7 @@ from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.training_job import INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
+from tunestack_runtime.tags import INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
 
 _NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from tunestack_runtime import token_store
 from tunestack_runtime.errors import JobConflict, TransientError, TunestackError
-from tunestack_runtime.training_job import EXECUTION_TAG
+from tunestack_runtime.tags import EXECUTION_TAG
 
 LOG = logging.getLogger(__name__)
 _THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure"}

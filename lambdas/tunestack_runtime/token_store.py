@@ -26,6 +26,19 @@ class WaitingExecution:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def _item(
+    *, job_name: str, job_type: str, task_token: str, execution_arn: str, extras: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "JobName": job_name,
+        "JobType": job_type,
+        "TaskToken": task_token,
+        "ExecutionArn": execution_arn,
+        "Extras": json.dumps(extras or {}),
+        "ExpiresAt": int(time.time()) + TOKEN_TTL_SECONDS,
+    }
+
+
 def put(
     table: Any,
     *,
@@ -37,14 +50,9 @@ def put(
 ) -> None:
     """Store the token; ``extras`` are output fields known at launch (e.g. the parent model)."""
     table.put_item(
-        Item={
-            "JobName": job_name,
-            "JobType": job_type,
-            "TaskToken": task_token,
-            "ExecutionArn": execution_arn,
-            "Extras": json.dumps(extras or {}),
-            "ExpiresAt": int(time.time()) + TOKEN_TTL_SECONDS,
-        }
+        Item=_item(
+            job_name=job_name, job_type=job_type, task_token=task_token, execution_arn=execution_arn, extras=extras
+        )
     )
 
 
@@ -85,14 +93,9 @@ def put_unless_waiting(
     deployment at a time); the same execution may store it again (a retried launch)."""
     try:
         table.put_item(
-            Item={
-                "JobName": job_name,
-                "JobType": job_type,
-                "TaskToken": task_token,
-                "ExecutionArn": execution_arn,
-                "Extras": json.dumps(extras or {}),
-                "ExpiresAt": int(time.time()) + TOKEN_TTL_SECONDS,
-            },
+            Item=_item(
+                job_name=job_name, job_type=job_type, task_token=task_token, execution_arn=execution_arn, extras=extras
+            ),
             ConditionExpression="attribute_not_exists(JobName) OR ExecutionArn = :me",
             ExpressionAttributeValues={":me": execution_arn},
         )

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
 from tunestack_runtime.errors import InvalidInput
-from tunestack_runtime.fine_tune_input import FineTuneRequest
 from tunestack_runtime.input_fields import Algorithm
 from tunestack_runtime.instances import scaled_batch_size
 from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
 
-TEAM_TAG = "tunestack:team"
-EXECUTION_TAG = "tunestack:execution"
-MODEL_TAG = "tunestack:model"
-#: A custom training image's serving image, for a later deploy of the model.
-INFERENCE_IMAGE_TAG = "tunestack:inference-image"
+if TYPE_CHECKING:  # the validators are not needed to build a request
+    from tunestack_runtime.fine_tune_input import FineTuneRequest
+
 VOLUME_SIZE_GB = 50
 SAGEMAKER_MAX_SECONDS = 28 * 24 * 3600
 

@@ -21,13 +21,8 @@ from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.training_job import (
-    MODEL_TAG,
-    TEAM_TAG,
-    TrainingRecipe,
-    create_tuning_request,
-    resolve_recipe,
-)
+from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG
+from tunestack_runtime.training_job import TrainingRecipe, create_tuning_request, resolve_recipe
 from tunestack_runtime.tune_input import TuneRequest, validate_tune_input
 from tunestack_runtime.tuning_config import MAX_PARENTS, TuningConfig, WarmStart
 

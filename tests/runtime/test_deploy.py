@@ -13,7 +13,7 @@ from tunestack_runtime import endpoint_lifecycle, token_store
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, PolicyViolation
-from tunestack_runtime.training_job import EXECUTION_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
+from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
 
 from tests.runtime.test_job_lifecycle import RecordingStepFunctions
 from tests.runtime.test_tune_input import SEED_INPUT

@@ -9,7 +9,7 @@ import posixpath
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -22,61 +22,13 @@ from tunestack.simulator.deployment import ACCOUNT, Deployment, deploy, matches,
 from tunestack.simulator.endpoints import finish_endpoint
 from tunestack.simulator.lambdas import LambdaFaults, in_process_lambdas
 from tunestack.simulator.moto_gaps import step_functions_as_documented
+from tunestack.simulator.results import SimulationResult, nested_runs, result_of
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 from tunestack.simulator.scenarios import SCENARIOS, Scenario
 from tunestack.simulator.template import load_stack
 
 STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune", "deploy": "Deploy"}
 _REAL_WAIT_SECONDS = 60.0
-
-
-@dataclass
-class SimulationResult:
-    status: str
-    output: Any
-    error: str | None
-    cause: str | None
-    states: list[str]
-    state_transitions: int
-    history_events: int
-    sagemaker_calls: dict[str, int]
-    notifications: list[dict[str, Any]]
-    simulated_seconds: float
-    scenario: str
-    published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
-    reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
-    nested: list[dict[str, Any]] = field(default_factory=list)  # deploy executions it started
-    task_failures: list[str] = field(default_factory=list)  # error of each failed task attempt, in order
-
-    @property
-    def total_transitions(self) -> int:
-        """This execution's state transitions and those of the deploy executions it started."""
-        return self.state_transitions + sum(n["state_transitions"] for n in self.nested)
-
-    @property
-    def total_history_events(self) -> int:
-        return self.history_events + sum(n["history_events"] for n in self.nested)
-
-    simulated: bool = True
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "output": self.output,
-            "error": self.error,
-            "cause": self.cause,
-            "states": self.states,
-            "state_transitions": self.state_transitions,
-            "history_events": self.history_events,
-            "sagemaker_calls": self.sagemaker_calls,
-            "notifications": self.notifications,
-            "simulated_seconds": self.simulated_seconds,
-            "scenario": self.scenario,
-            "published": self.published,
-            "nested": self.nested,
-            "task_failures": self.task_failures,
-            "simulated": True,
-        }
 
 
 class Simulator:
@@ -244,7 +196,7 @@ def _play(
     description = _wait_for_end(sfn, execution)
     events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     nested = [n for n in _executions(sfn, deployment, kind) if n not in nested_before]
-    result = _result(description, events, scenario, clock, sagemaker, deployment, _nested(sfn, nested))
+    result = result_of(description, events, scenario, clock, sagemaker, deployment, nested_runs(sfn, nested))
     result.simulated_seconds -= started
     return result
 
@@ -260,18 +212,6 @@ def _executions(sfn: Any, deployment: Deployment, kind: str) -> list[str]:
         return []
     listed = sfn.list_executions(stateMachineArn=_machine(deployment, "deploy"))["executions"]
     return [e["executionArn"] for e in listed]
-
-
-def _nested(sfn: Any, executions: list[str]) -> list[dict[str, Any]]:
-    found = []
-    for arn in executions:
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-        status = sfn.describe_execution(executionArn=arn)["status"]
-        found.append(
-            {"status": status, "states": states, "state_transitions": len(states), "history_events": len(events)}
-        )
-    return found
 
 
 def _wait_for_work(
@@ -395,70 +335,3 @@ def _wait_for_end(sfn: Any, execution: str) -> dict[str, Any]:
             return description  # type: ignore[no-any-return]
         time.sleep(0.005)
     raise TimeoutError("the simulated execution did not end")
-
-
-def _result(
-    description: dict[str, Any],
-    events: list[dict[str, Any]],
-    scenario: Scenario,
-    clock: SimClock,
-    sagemaker: SimulatedSageMaker,
-    deployment: Deployment,
-    nested: list[dict[str, Any]],
-) -> SimulationResult:
-    states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-    failed = next((e for e in events if e["type"] == "ExecutionFailed"), None)
-    details = failed.get("executionFailedEventDetails", {}) if failed else {}
-    output = json.loads(description["output"]) if description.get("output") else None
-    return SimulationResult(
-        status=description["status"],
-        output=output,
-        error=details.get("error") or (description.get("error")),
-        cause=details.get("cause") or (description.get("cause")),
-        states=states,
-        state_transitions=len(states),
-        history_events=len(events),
-        sagemaker_calls=dict(sorted(sagemaker.calls.items())),
-        notifications=_notifications(deployment),
-        simulated_seconds=clock.now + clock.slept,
-        scenario=scenario.name,
-        published=_published(deployment),
-        reports=_reports(deployment),
-        nested=nested,
-        task_failures=[_failure_of(e) for e in events if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}],
-    )
-
-
-def _failure_of(event: dict[str, Any]) -> str:
-    """A failed attempt's error: a Lambda task invoked directly reports LambdaFunctionFailed."""
-    details = event.get("taskFailedEventDetails") or event.get("lambdaFunctionFailedEventDetails") or {}
-    return str(details.get("error", ""))
-
-
-def _reports(deployment: Deployment) -> dict[str, bytes]:
-    s3 = boto3.client("s3")
-    listed = s3.list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/").get("Contents", [])
-    return {o["Key"]: s3.get_object(Bucket=deployment.bucket, Key=o["Key"])["Body"].read() for o in listed}
-
-
-def _published(deployment: Deployment) -> dict[str, Any]:
-    """What the analysis left for the team: report objects (key -> bytes) and metric data points."""
-    listed = boto3.client("s3").list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/")
-    metrics = boto3.client("cloudwatch").list_metrics(Namespace="tunestack/Tuning")["Metrics"]
-    return {
-        "reports": {o["Key"]: o["Size"] for o in listed.get("Contents", [])},
-        "metrics": [
-            {"MetricName": m["MetricName"], **{d["Name"]: d["Value"] for d in m["Dimensions"]}} for m in metrics
-        ],
-    }
-
-
-def _notifications(deployment: Deployment) -> list[dict[str, Any]]:
-    from moto.sns.models import sns_backends
-
-    backend = sns_backends[ACCOUNT][deployment.region]
-    sent = []
-    for arn in deployment.topics:
-        for _, message, subject, *_ in backend.topics[arn].sent_notifications:
-            sent.append({"subject": subject, "message": json.loads(message)})
-    return sent

@@ -1,0 +1,142 @@
+"""What a simulated execution came to: its status, output, path, costs and what it published."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from tunestack.simulator.clock import SimClock
+from tunestack.simulator.deployment import ACCOUNT, Deployment
+from tunestack.simulator.sagemaker import SimulatedSageMaker
+from tunestack.simulator.scenarios import Scenario
+
+
+@dataclass
+class SimulationResult:
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    states: list[str]
+    state_transitions: int
+    history_events: int
+    sagemaker_calls: dict[str, int]
+    notifications: list[dict[str, Any]]
+    simulated_seconds: float
+    scenario: str
+    published: dict[str, Any] = field(default_factory=dict)  # reports in the team bucket, metrics
+    reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
+    nested: list[dict[str, Any]] = field(default_factory=list)  # deploy executions it started
+    task_failures: list[str] = field(default_factory=list)  # error of each failed task attempt, in order
+
+    @property
+    def total_transitions(self) -> int:
+        """This execution's state transitions and those of the deploy executions it started."""
+        return self.state_transitions + sum(n["state_transitions"] for n in self.nested)
+
+    @property
+    def total_history_events(self) -> int:
+        return self.history_events + sum(n["history_events"] for n in self.nested)
+
+    simulated: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "states": self.states,
+            "state_transitions": self.state_transitions,
+            "history_events": self.history_events,
+            "sagemaker_calls": self.sagemaker_calls,
+            "notifications": self.notifications,
+            "simulated_seconds": self.simulated_seconds,
+            "scenario": self.scenario,
+            "published": self.published,
+            "nested": self.nested,
+            "task_failures": self.task_failures,
+            "simulated": True,
+        }
+
+
+def nested_runs(sfn: Any, executions: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for arn in executions:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        found.append(
+            {"status": status, "states": states, "state_transitions": len(states), "history_events": len(events)}
+        )
+    return found
+
+
+def result_of(
+    description: dict[str, Any],
+    events: list[dict[str, Any]],
+    scenario: Scenario,
+    clock: SimClock,
+    sagemaker: SimulatedSageMaker,
+    deployment: Deployment,
+    nested: list[dict[str, Any]],
+) -> SimulationResult:
+    states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+    failed = next((e for e in events if e["type"] == "ExecutionFailed"), None)
+    details = failed.get("executionFailedEventDetails", {}) if failed else {}
+    output = json.loads(description["output"]) if description.get("output") else None
+    return SimulationResult(
+        status=description["status"],
+        output=output,
+        error=details.get("error") or (description.get("error")),
+        cause=details.get("cause") or (description.get("cause")),
+        states=states,
+        state_transitions=len(states),
+        history_events=len(events),
+        sagemaker_calls=dict(sorted(sagemaker.calls.items())),
+        notifications=_notifications(deployment),
+        simulated_seconds=clock.now + clock.slept,
+        scenario=scenario.name,
+        published=_published(deployment),
+        reports=_reports(deployment),
+        nested=nested,
+        task_failures=[_failure_of(e) for e in events if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}],
+    )
+
+
+def _failure_of(event: dict[str, Any]) -> str:
+    """A failed attempt's error: a Lambda task invoked directly reports LambdaFunctionFailed."""
+    details = event.get("taskFailedEventDetails") or event.get("lambdaFunctionFailedEventDetails") or {}
+    return str(details.get("error", ""))
+
+
+def _reports(deployment: Deployment) -> dict[str, bytes]:
+    s3 = boto3.client("s3")
+    listed = s3.list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=deployment.bucket, Key=o["Key"])["Body"].read() for o in listed}
+
+
+def _published(deployment: Deployment) -> dict[str, Any]:
+    """What the analysis left for the team: report objects (key -> bytes) and metric data points."""
+    listed = boto3.client("s3").list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/")
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace="tunestack/Tuning")["Metrics"]
+    return {
+        "reports": {o["Key"]: o["Size"] for o in listed.get("Contents", [])},
+        "metrics": [
+            {"MetricName": m["MetricName"], **{d["Name"]: d["Value"] for d in m["Dimensions"]}} for m in metrics
+        ],
+    }
+
+
+def _notifications(deployment: Deployment) -> list[dict[str, Any]]:
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends[ACCOUNT][deployment.region]
+    sent = []
+    for arn in deployment.topics:
+        for _, message, subject, *_ in backend.topics[arn].sent_notifications:
+            sent.append({"subject": subject, "message": json.loads(message)})
+    return sent

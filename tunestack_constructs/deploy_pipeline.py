@@ -18,9 +18,9 @@ from tunestack_constructs.compliance import acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
-    grant_token_store,
+    grant_reads,
+    grant_waiting,
 )
-from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 
 #: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
 #: describes the endpoint either way.
@@ -111,17 +111,13 @@ class DeployPipeline(Construct):
                 self, guardrails, ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"], ["endpoint"]
             )
         )
-        jumpstart_objects = f"{jumpstart_bucket_arn(self)}/*"
-        self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[jumpstart_objects])
-        )
-        acknowledge_wildcards(
+        grant_reads(
             self.validate_fn,
-            {
-                **{resource: why_names for resource in [*jobs, endpoints]},
-                jumpstart_objects: "Reads JumpStart hosting specs from the region's JumpStart bucket.",
-            },
+            runtime,
+            team_data=False,
+            why_jumpstart="Reads JumpStart hosting specs from the region's bucket.",
         )
+        acknowledge_wildcards(self.validate_fn, dict.fromkeys([*jobs, endpoints], why_names))
 
         self.prepare_fn.add_to_role_policy(statements.create_model(self, guardrails))
         self.prepare_fn.add_to_role_policy(statements.create_endpoint_config(self, guardrails))
@@ -167,10 +163,13 @@ class DeployPipeline(Construct):
         )
         for function in (self.state_change_fn, self.reconcile_fn):
             acknowledge_wildcards(function, {endpoints: why_names})
-        grant_token_store(self.launch_fn, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
-        grant_token_store(self.state_change_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.reconcile_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.execution_end_fn, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
+        grant_waiting(
+            runtime,
+            launch=self.launch_fn,
+            state_change=self.state_change_fn,
+            reconcile=self.reconcile_fn,
+            execution_end=self.execution_end_fn,
+        )
 
     def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack deploy failed", fail_state="Deploy failed")

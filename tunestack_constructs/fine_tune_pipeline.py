@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -13,12 +11,12 @@ from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
 from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
 from tunestack_constructs.pipeline_runtime import (
+    WHY_JUMPSTART_SPECS,
     PipelineRuntime,
     acknowledge_wildcards,
-    grant_key_use,
-    grant_token_store,
+    grant_reads,
+    grant_waiting,
 )
-from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 
 
 class FineTunePipeline(Construct):
@@ -69,22 +67,7 @@ class FineTunePipeline(Construct):
         self._events(runtime)
 
     def _grant(self, runtime: PipelineRuntime, guardrails: statements.Guardrails) -> None:
-        bucket = s3.Bucket.from_bucket_name(self, "TeamBucket", runtime.resources.bucket_name)
-        jumpstart_objects = f"{jumpstart_bucket_arn(self)}/*"
-        self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
-        )
-        self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*"), jumpstart_objects])
-        )
-        grant_key_use(self.validate_fn, runtime.resources.key, ["kms:Decrypt"])
-        acknowledge_wildcards(
-            self.validate_fn,
-            {
-                bucket.arn_for_objects("*"): "Reads the dataset an input names, anywhere in the team's own bucket.",
-                jumpstart_objects: "Reads JumpStart manifests and model specs from the region's JumpStart bucket.",
-            },
-        )
+        grant_reads(self.validate_fn, runtime, team_data=True, why_jumpstart=WHY_JUMPSTART_SPECS)
         self.launch_fn.add_to_role_policy(statements.create_training_job(self, guardrails))
         self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["training-job"]))
         self.launch_fn.add_to_role_policy(statements.pass_team_role(guardrails))
@@ -96,10 +79,13 @@ class FineTunePipeline(Construct):
             (self.execution_end_fn, ["sagemaker:StopTrainingJob"]),
         ):
             function.add_to_role_policy(statements.manage_team_jobs(self, guardrails, actions, ["training-job"]))
-        grant_token_store(self.launch_fn, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
-        grant_token_store(self.state_change_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.reconcile_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.execution_end_fn, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
+        grant_waiting(
+            runtime,
+            launch=self.launch_fn,
+            state_change=self.state_change_fn,
+            reconcile=self.reconcile_fn,
+            execution_end=self.execution_end_fn,
+        )
         jobs = statements.sagemaker_arn(self, "training-job")
         for function in (self.launch_fn, self.state_change_fn, self.reconcile_fn, self.execution_end_fn):
             acknowledge_wildcards(

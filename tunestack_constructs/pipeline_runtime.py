@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -19,6 +20,7 @@ from constructs import Construct
 from tunestack.config import TeamConfig
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource, skip_checkov
 from tunestack_constructs.platform_parameters import split
+from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 from tunestack_constructs.sagemaker_statements import Guardrails
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
@@ -112,6 +114,8 @@ class PipelineRuntime(Construct):
             "Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which this check does not recognize; "
             "a customer key would need a key policy for events.amazonaws.com.",
         )
+        # The foundation's data bucket, by the name its SSM parameter holds (no resource here).
+        self.bucket = s3.Bucket.from_bucket_name(self, "TeamBucket", resources.bucket_name)
         self.team_environment = self._team_environment()
         self.guardrails = Guardrails(
             team_name=resources.team.name,
@@ -211,6 +215,26 @@ class PipelineRuntime(Construct):
         return function
 
 
+#: Why the validating functions read the region's JumpStart bucket.
+WHY_JUMPSTART_SPECS = "Reads JumpStart manifests and model specs from the region's JumpStart bucket."
+
+
+def grant_reads(function: lambda_.IFunction, runtime: PipelineRuntime, *, team_data: bool, why_jumpstart: str) -> None:
+    """Read the region's JumpStart bucket (manifests, specs) and, with ``team_data``, any object of
+    the team's bucket (the data an input names), decrypting with the team key."""
+    jumpstart_objects = f"{jumpstart_bucket_arn(runtime)}/*"
+    reasons = {jumpstart_objects: why_jumpstart}
+    objects = [jumpstart_objects]
+    if team_data:
+        bucket = runtime.bucket
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        objects.append(bucket.arn_for_objects("*"))
+        reasons[bucket.arn_for_objects("*")] = "Reads the data an input names, anywhere in the team's own bucket."
+        grant_key_use(function, runtime.resources.key, ["kms:Decrypt"])
+    function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=objects))
+    acknowledge_wildcards(function, reasons)
+
+
 def grant_key_use(function: lambda_.IFunction, key: kms.IKey, actions: list[str]) -> None:
     """Exact KMS actions on the team key (CDK's grants use wildcards such as GenerateDataKey*)."""
     function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[key.key_arn]))
@@ -224,6 +248,22 @@ def grant_token_store(function: lambda_.IFunction, runtime: PipelineRuntime, act
         resources.append(f"{table.table_arn}/index/ByExecution")
     function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
     grant_key_use(function, runtime.resources.key, ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+
+
+def grant_waiting(
+    runtime: PipelineRuntime,
+    *,
+    launch: lambda_.IFunction,
+    state_change: lambda_.IFunction,
+    reconcile: lambda_.IFunction,
+    execution_end: lambda_.IFunction,
+) -> None:
+    """The token store as the wait uses it: the launch stores a token, completion and reconcile
+    take it, the end of an aborted execution finds its tokens by execution."""
+    grant_token_store(launch, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
+    grant_token_store(state_change, runtime, ["dynamodb:DeleteItem"])
+    grant_token_store(reconcile, runtime, ["dynamodb:DeleteItem"])
+    grant_token_store(execution_end, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
 
 
 def acknowledge_wildcards(function: lambda_.IFunction, reasons: dict[str, str]) -> None:

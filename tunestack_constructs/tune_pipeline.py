@@ -6,7 +6,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -14,12 +13,13 @@ from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
 from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
 from tunestack_constructs.pipeline_runtime import (
+    WHY_JUMPSTART_SPECS,
     PipelineRuntime,
     acknowledge_wildcards,
     grant_key_use,
-    grant_token_store,
+    grant_reads,
+    grant_waiting,
 )
-from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 
 #: Where the analysis publishes each tuning job's best objective.
 METRIC_NAMESPACE = "tunestack/Tuning"
@@ -90,22 +90,15 @@ class TunePipeline(Construct):
         self.dashboard = self._dashboard(runtime)
 
     def _grant(self, runtime: PipelineRuntime, guardrails: statements.Guardrails) -> None:
-        bucket = s3.Bucket.from_bucket_name(self, "TeamBucket", runtime.resources.bucket_name)
+        bucket = runtime.bucket
         key = runtime.resources.key
-        jumpstart_objects = f"{jumpstart_bucket_arn(self)}/*"
         tuning_jobs = statements.sagemaker_arn(self, TUNING_JOB)
         why_jobs = (
             "Tuning job names come from inputs and executions; creation is held to the team's guardrails by "
             "conditions, and other calls to tuning jobs need the team tag."
         )
 
-        self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
-        )
-        self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*"), jumpstart_objects])
-        )
-        grant_key_use(self.validate_fn, key, ["kms:Decrypt"])
+        grant_reads(self.validate_fn, runtime, team_data=True, why_jumpstart=WHY_JUMPSTART_SPECS)
         self.validate_fn.add_to_role_policy(
             statements.manage_team_jobs(
                 self, guardrails, ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"], [TUNING_JOB]
@@ -119,8 +112,6 @@ class TunePipeline(Construct):
         acknowledge_wildcards(
             self.validate_fn,
             {
-                bucket.arn_for_objects("*"): "Reads the data an input names, anywhere in the team's own bucket.",
-                jumpstart_objects: "Reads JumpStart manifests and model specs from the region's JumpStart bucket.",
                 tuning_jobs: why_jobs,
                 "*": "ListHyperParameterTuningJobs has no resource-level permissions.",
             },
@@ -142,10 +133,13 @@ class TunePipeline(Construct):
         ):
             function.add_to_role_policy(statements.manage_team_jobs(self, guardrails, actions, [TUNING_JOB]))
             acknowledge_wildcards(function, {tuning_jobs: why_jobs})
-        grant_token_store(self.launch_fn, runtime, ["dynamodb:PutItem", "dynamodb:DeleteItem"])
-        grant_token_store(self.state_change_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.reconcile_fn, runtime, ["dynamodb:DeleteItem"])
-        grant_token_store(self.execution_end_fn, runtime, ["dynamodb:Query", "dynamodb:DeleteItem"])
+        grant_waiting(
+            runtime,
+            launch=self.launch_fn,
+            state_change=self.state_change_fn,
+            reconcile=self.reconcile_fn,
+            execution_end=self.execution_end_fn,
+        )
 
         reports = bucket.arn_for_objects("tuning/*")
         self.analyse_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports]))

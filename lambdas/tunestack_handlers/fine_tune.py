@@ -6,10 +6,11 @@ import os
 from typing import Any
 
 import boto3
-from tunestack_runtime import datasets, job_lifecycle
+from tunestack_runtime import datasets
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.job_kinds import TRAINING
+from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import (
     create_request,
@@ -17,11 +18,12 @@ from tunestack_runtime.training_job import (
     output_artifact_uri,
 )
 
-from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
-
-#: The launch task may wait this much longer than the job's own limit (queueing, start-up,
-#: upload of the model) before the reconcile step describes the job.
-TIMEOUT_MARGIN_SECONDS = 1800
+from tunestack_handlers.shared import (
+    complete_from_event,
+    launch_from_event,
+    logger,
+    reconcile_named,
+)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -59,16 +61,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the training job; the token completes later."""
-    return job_lifecycle.launch(
-        TRAINING,
-        sagemaker=sagemaker(),
-        sfn=boto3.client("stepfunctions"),
-        table=token_table(),
-        params=event["CreateTrainingJob"],
-        task_token=event["TaskToken"],
-        execution_arn=event["ExecutionArn"],
-        output_extras=event["OutputExtras"],
-    )
+    return launch_from_event(TRAINING, event, request_field="CreateTrainingJob")
 
 
 @logger.inject_lambda_context(log_event=False)

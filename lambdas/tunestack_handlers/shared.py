@@ -28,6 +28,20 @@ def sagemaker() -> Any:
     return boto3.client("sagemaker", config=_NO_SDK_RETRIES)
 
 
+def launch_from_event(kind: JobKind, event: dict[str, Any], *, request_field: str) -> dict[str, Any]:
+    """The launch task (``.waitForTaskToken``): store the token, create or adopt the job."""
+    return job_lifecycle.launch(
+        kind,
+        sagemaker=sagemaker(),
+        sfn=boto3.client("stepfunctions"),
+        table=token_table(),
+        params=event[request_field],
+        task_token=event["TaskToken"],
+        execution_arn=event["ExecutionArn"],
+        output_extras=event["OutputExtras"],
+    )
+
+
 def complete_from_event(
     kind: JobKind, event: dict[str, Any], *, status_field: str, spellings: dict[str, str] | None = None
 ) -> dict[str, Any]:

@@ -6,12 +6,18 @@ import os
 from typing import Any
 
 import boto3
-from tunestack_runtime import job_lifecycle, tuning_analysis
+from tunestack_runtime import tuning_analysis
 from tunestack_runtime.job_kinds import TUNING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tune_plan import plan_tuning
 
-from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
+from tunestack_handlers.shared import (
+    complete_from_event,
+    launch_from_event,
+    logger,
+    reconcile_named,
+    sagemaker,
+)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -36,16 +42,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the tuning job; the token completes later."""
-    return job_lifecycle.launch(
-        TUNING,
-        sagemaker=sagemaker(),
-        sfn=boto3.client("stepfunctions"),
-        table=token_table(),
-        params=event["CreateHyperParameterTuningJob"],
-        task_token=event["TaskToken"],
-        execution_arn=event["ExecutionArn"],
-        output_extras=event["OutputExtras"],
-    )
+    return launch_from_event(TUNING, event, request_field="CreateHyperParameterTuningJob")
 
 
 @logger.inject_lambda_context(log_event=False)

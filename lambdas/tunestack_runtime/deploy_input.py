@@ -40,29 +40,28 @@ def parse_endpoint_target(
 ) -> EndpointTarget | None:
     """``{"EndpointName", "InstanceType", "InitialInstanceCount"}`` at ``where`` (``$`` for a
     deploy input, ``$.Deploy`` / ``$.DeployBest`` when nested)."""
-    prefix = "$" if where == "$" else where
     if not isinstance(raw, Mapping):
         problems.shape.append(f"{where}: must be an object with EndpointName, InstanceType, InitialInstanceCount")
         return None
     for key in sorted(set(raw) - _TARGET_KEYS - extra_keys):
         allowed = ", ".join(sorted(_TARGET_KEYS | extra_keys))
-        problems.shape.append(f"{child(prefix, key)}: unknown field (allowed: {allowed})")
+        problems.shape.append(f"{child(where, key)}: unknown field (allowed: {allowed})")
     name = raw.get("EndpointName")
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        problems.shape.append(f"{prefix}.EndpointName: required, 1-63 letters, digits and hyphens, got {name!r}")
+        problems.shape.append(f"{where}.EndpointName: required, 1-63 letters, digits and hyphens, got {name!r}")
     instance_type = parse_instance_type(
         raw.get("InstanceType"),
-        f"{prefix}.InstanceType",
+        f"{where}.InstanceType",
         policy.hosting_instance_types,
         policy.default_hosting_instance_type,
         problems,
     )
     count = raw.get("InitialInstanceCount", 1)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        problems.shape.append(f"{prefix}.InitialInstanceCount: must be a positive integer, got {count!r}")
+        problems.shape.append(f"{where}.InitialInstanceCount: must be a positive integer, got {count!r}")
     elif count > policy.max_instance_count:
         problems.policy.append(
-            f"{prefix}.InitialInstanceCount: {count} exceeds the team's limit of {policy.max_instance_count}"
+            f"{where}.InitialInstanceCount: {count} exceeds the team's limit of {policy.max_instance_count}"
         )
     if not isinstance(name, str) or not isinstance(count, int):
         return None

@@ -18,8 +18,8 @@ from tunestack_runtime.errors import (
     EndpointUpdateRolledBack,
     JobConflict,
 )
-from tunestack_runtime.job_lifecycle import JobKind, complete, translate
-from tunestack_runtime.tags import EXECUTION_TAG
+from tunestack_runtime.job_lifecycle import JobKind, complete, not_visible, translate
+from tunestack_runtime.tags import EXECUTION_TAG, resource_tags
 
 
 def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
@@ -62,7 +62,7 @@ def _create_once(sagemaker: Any, create: Any, describe: Any, tags_of: Any, execu
     except ClientError as error:
         if not _exists(error):
             raise translate(error) from None
-        tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=tags_of(describe()))["Tags"]}
+        tags = resource_tags(sagemaker, tags_of(describe()))
         if tags.get(EXECUTION_TAG) != execution_arn:
             raise JobConflict(
                 f"{what} exists and belongs to {tags.get(EXECUTION_TAG, 'no tunestack execution')}"
@@ -116,7 +116,7 @@ def launch(
         raise EndpointBusy(
             f"$.EndpointName ({name}): another deployment to it is in progress; deploy again once it ends"
         )
-    description = _describe(sagemaker, name)
+    description = describe_endpoint(sagemaker, name)
     pending = ((description or {}).get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     if description is not None and ours in {description.get("EndpointConfigName"), pending}:
         if description["EndpointStatus"] in ENDPOINT.terminal:
@@ -141,10 +141,11 @@ def launch(
     return {"EndpointName": name, "EndpointArn": arn, "Adopted": False}
 
 
-def _describe(sagemaker: Any, name: str) -> dict[str, Any] | None:
+def describe_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    """None when there is no such endpoint (or IAM hides another team's)."""
     try:
         return sagemaker.describe_endpoint(EndpointName=name)  # type: ignore[no-any-return]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"ValidationException", "AccessDeniedException"}:
+        if not_visible(error):
             return None
         raise translate(error) from None

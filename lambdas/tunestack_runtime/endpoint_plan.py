@@ -11,21 +11,20 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tunestack_runtime.deploy_input import DeployRequest
+from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
 from tunestack_runtime.hosting import model_source, serving_container
 from tunestack_runtime.instances import takes_volume_key
+from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tags import EXECUTION_TAG, TEAM_TAG
+from tunestack_runtime.tags import EXECUTION_TAG, TEAM_TAG, resource_tags
 
 VARIANT = "AllTraffic"
 #: Blue/green: the new fleet takes all traffic at once, then bakes while the alarms watch it.
 BAKE_SECONDS = 600
 UPDATE_LIMIT_SECONDS = 3600
 CREATE_LIMIT_SECONDS = 2 * 3600
-TIMEOUT_MARGIN_SECONDS = 1800
 
 
 def resource_name(endpoint: str, execution_arn: str) -> str:
@@ -71,16 +70,6 @@ def _alarms(policy: TeamPolicy, endpoint: str) -> list[dict[str, Any]]:
     ]
 
 
-def describe_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
-    """None when there is no such endpoint (or IAM hides another team's)."""
-    try:
-        return sagemaker.describe_endpoint(EndpointName=name)  # type: ignore[no-any-return]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"ValidationException", "AccessDeniedException"}:
-            return None
-        raise
-
-
 def plan_deploy(
     request: DeployRequest,
     *,
@@ -88,15 +77,11 @@ def plan_deploy(
     sagemaker: Any,
     s3: Any,
     execution_arn: str,
-    where: str = "$",
 ) -> dict[str, Any]:
     """The launch's input: CreateModel, CreateEndpointConfig, the alarms, and the endpoint call."""
     target = request.target
-    field = "$" if where == "$" else where
-    source = model_source(
-        sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name, where=where
-    )
-    container = serving_container(source, target.instance_type, policy, s3, f"{field}.InstanceType")
+    source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
+    container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
     name = resource_name(target.endpoint_name, execution_arn)
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
     variant: dict[str, Any] = {
@@ -114,7 +99,7 @@ def plan_deploy(
         endpoint.update(Action="Create", Tags=tags)
         limit = CREATE_LIMIT_SECONDS
     else:
-        _check_existing(sagemaker, existing, policy, name, f"{field}.EndpointName")
+        _check_existing(sagemaker, existing, policy, name, "$.EndpointName")
         endpoint.update(
             Action="Update",
             DeploymentConfig={
@@ -160,7 +145,7 @@ def plan_deploy(
 
 
 def _check_existing(sagemaker: Any, existing: dict[str, Any], policy: TeamPolicy, ours: str, field: str) -> None:
-    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=existing["EndpointArn"])["Tags"]}
+    tags = resource_tags(sagemaker, existing["EndpointArn"])
     name = existing["EndpointName"]
     if tags.get(TEAM_TAG) != policy.team:
         raise not_the_teams(field, name, tags.get(TEAM_TAG), policy.team)

@@ -16,10 +16,9 @@ from botocore.exceptions import ClientError
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
+from tunestack_runtime.job_lifecycle import not_visible
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tags import INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
-
-_NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
+from tunestack_runtime.tags import INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG, resource_tags
 
 
 @dataclass(frozen=True)
@@ -42,24 +41,16 @@ class Container:
     network_isolation: bool
 
 
-def _tags(sagemaker: Any, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
-
-
-def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in _NOT_VISIBLE
-
-
 def model_source(
-    sagemaker: Any, policy: TeamPolicy, *, training_job: str | None, tuning_job: str | None, where: str = "$"
+    sagemaker: Any, policy: TeamPolicy, *, training_job: str | None, tuning_job: str | None
 ) -> ModelSource:
     """The completed training job to deploy, checked to be the team's."""
     if tuning_job is not None:
-        field = f"{where}.TuningJobName" if where != "$" else "$.TuningJobName"
+        field = "$.TuningJobName"
         try:
             tuning = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning_job)
         except ClientError as error:
-            if _missing(error):
+            if not_visible(error):
                 raise InvalidInput(f"{field} ({tuning_job}): no tuning job of that name this team can read") from None
             raise
         best = (tuning.get("BestTrainingJob") or {}).get("TrainingJobName")
@@ -72,13 +63,13 @@ def model_source(
     try:
         description = sagemaker.describe_training_job(TrainingJobName=training_job)
     except ClientError as error:
-        if _missing(error):
+        if not_visible(error):
             raise InvalidInput(f"{field} ({training_job}): no training job of that name this team can read") from None
         raise
     if description["TrainingJobStatus"] != "Completed":
         status = description["TrainingJobStatus"]
         raise InvalidInput(f"{field} ({training_job}): it is {status}; only a completed training job has a model")
-    tags = _tags(sagemaker, description["TrainingJobArn"])
+    tags = resource_tags(sagemaker, description["TrainingJobArn"])
     if tags.get(TEAM_TAG) != policy.team:
         raise not_the_teams(field, training_job, tags.get(TEAM_TAG), policy.team)
     return ModelSource(

@@ -19,9 +19,14 @@ from botocore.exceptions import ClientError
 
 from tunestack_runtime import token_store
 from tunestack_runtime.errors import JobConflict, TransientError, TunestackError
-from tunestack_runtime.tags import EXECUTION_TAG
+from tunestack_runtime.tags import EXECUTION_TAG, resource_tags
 
 LOG = logging.getLogger(__name__)
+#: The launch task may wait this much longer than the job's own limit (queueing, start-up, upload
+#: of the model, an endpoint's bake time) before the reconcile step describes it.
+TIMEOUT_MARGIN_SECONDS = 1800
+#: What SageMaker answers for a resource that does not exist, or that IAM hides (another team's).
+_NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
 _THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure"}
 
 
@@ -68,6 +73,11 @@ def translate(error: ClientError) -> Exception:
     return error
 
 
+def not_visible(error: ClientError) -> bool:
+    """The resource is missing, or IAM hides it: either way this team has no such resource."""
+    return error.response.get("Error", {}).get("Code") in _NOT_VISIBLE
+
+
 def _already_exists(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     return code in {"ResourceInUse", "ValidationException"} and "already" in str(error).lower()
@@ -102,7 +112,7 @@ def launch(
         if not _already_exists(error):
             raise translate(error) from None
     description = kind.describe(sagemaker, name)
-    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=description[kind.arn_field])["Tags"]}
+    tags = resource_tags(sagemaker, description[kind.arn_field])
     if tags.get(EXECUTION_TAG) != execution_arn:
         token_store.take(table, name)
         raise JobConflict(

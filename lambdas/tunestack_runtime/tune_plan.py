@@ -20,17 +20,15 @@ from tunestack_runtime import datasets, warm_start
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
+from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS, not_visible
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG
+from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG, resource_tags
 from tunestack_runtime.training_job import TrainingRecipe, create_tuning_request, resolve_recipe
 from tunestack_runtime.tune_input import TuneRequest, validate_tune_input
 from tunestack_runtime.tuning_config import MAX_PARENTS, TuningConfig, WarmStart
 
-#: The launch task may wait this much longer than the tuning job's own limit.
-TIMEOUT_MARGIN_SECONDS = 1800
 #: How many of the team's most recent tuning jobs ``Auto`` considers.
 AUTO_CANDIDATES = 50
-_NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
 _RANGE_TYPES = {
     "IntegerParameterRanges": "Integer",
     "ContinuousParameterRanges": "Continuous",
@@ -90,12 +88,12 @@ def describe_tuning_job(sagemaker: Any, name: str) -> TuningJob | None:
     """None when it does not exist, or IAM hides it (another team's job)."""
     try:
         description = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-        tags = sagemaker.list_tags(ResourceArn=description["HyperParameterTuningJobArn"])["Tags"]
+        tags = resource_tags(sagemaker, description["HyperParameterTuningJobArn"])
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _NOT_VISIBLE:
+        if not_visible(error):
             return None
         raise
-    return TuningJob(description=description, tags={t["Key"]: t["Value"] for t in tags})
+    return TuningJob(description=description, tags=tags)
 
 
 def _team_job(sagemaker: Any, name: str, where: str, team: str) -> TuningJob:

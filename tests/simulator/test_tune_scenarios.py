@@ -155,10 +155,8 @@ def test_examples_simulate_to_success_after_their_parents(vision: Simulator, nam
     bests = [r.output["BestTrainingJob"]["ObjectiveValue"] for r in results]
     assert bests == sorted(bests) and len(set(bests)) == len(bests)  # each generation improves on its parents
     if parents:
-        assert (
-            results[-1].output["WarmStart"]["Parents"]
-            == [example(p)[0].get("TuningJobName") for p in parents][-len(results[-1].output["WarmStart"]["Parents"]) :]
-        )
+        asked = [p["HyperParameterTuningJobName"] for p in payload["WarmStartConfig"]["ParentHyperParameterTuningJobs"]]
+        assert results[-1].output["WarmStart"]["Parents"] == asked
 
 
 def test_transfer_learning_reads_both_parents_trials(vision: Simulator) -> None:

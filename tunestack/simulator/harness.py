@@ -7,7 +7,7 @@ import logging
 import os
 import posixpath
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,42 +258,59 @@ def _drive(
             {"executionArn": execution, "status": "ABORTED", "stateMachineArn": execution_machine(execution)},
         )
         return
-    if work.kind == "TrainingJob":
-        limit = sagemaker.jobs[work.name].max_runtime
-        detail_type = "SageMaker Training Job State Change"
-        name_field, status_field = "TrainingJobName", "TrainingJobStatus"
-        clock.advance(scenario.job_seconds if scenario.job_seconds is not None else limit - 60)
-        if scenario.outcome == "Stuck":
-            clock.advance(_task_timeout(work.execution) + 60)
-            return
-        status = sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status
-    elif work.kind == "HyperParameterTuningJob":
-        tuning_job = sagemaker.tuning_jobs[work.name]
-        detail_type = "SageMaker HyperParameter Tuning Job State Change"
-        name_field, status_field = "HyperParameterTuningJobName", "HyperParameterTuningJobStatus"
-        if scenario.outcome == "Stuck":
-            clock.advance(_task_timeout(work.execution) + 60)
-            return
-        clock.advance(tuning_job.planned_end - clock.now)
-        reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
-        status = sagemaker.finish_tuning(work.name, scenario.outcome, reason).status
-    else:
-        endpoint = sagemaker.endpoints[work.name]
-        detail_type, name_field, status_field = "SageMaker Endpoint State Change", "EndpointName", "EndpointStatus"
-        clock.advance(ENDPOINT_SECONDS[endpoint.status])
-        if scenario.endpoint_outcome == "Stuck":
-            clock.advance(_task_timeout(work.execution) + 60)
-            return
-        finished = finish_endpoint(sagemaker, work.name, scenario.endpoint_outcome, scenario.endpoint_failure_reason)
-        status = {"InService": "IN_SERVICE", "Failed": "FAILED"}[finished.status]
-    if scenario.events > 1:
-        # SageMaker also reports intermediate states; the rules must not deliver them.
-        _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: "InProgress"})
-    for _ in range(scenario.events):
-        _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: status})
-    if scenario.events == 0:
+    detail_type, status_field, seconds, stuck, finish = _progress(work, scenario, clock, sagemaker)
+    name_field = {"TrainingJob": "TrainingJobName", "HyperParameterTuningJob": "HyperParameterTuningJobName"}.get(
+        work.kind, "EndpointName"
+    )
+    clock.advance(seconds)
+    if not stuck:
+        status = finish()
+        if scenario.events > 1:
+            # SageMaker also reports intermediate states; the rules must not deliver them.
+            _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: "InProgress"})
+        for _ in range(scenario.events):
+            _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: status})
+    if stuck or scenario.events == 0:
         # Nothing will complete the token: move time past the task's timeout.
         clock.advance(_task_timeout(work.execution) + 60)
+
+
+def _progress(
+    work: _Work, scenario: Scenario, clock: SimClock, sagemaker: SimulatedSageMaker
+) -> tuple[str, str, float, bool, Callable[[], str]]:
+    """For the kind of work: its event's detail-type and status field, how long it runs, whether
+    the scenario leaves it stuck, and what ends it (returning the status its event reports)."""
+    if work.kind == "TrainingJob":
+        limit = sagemaker.jobs[work.name].max_runtime
+        seconds = scenario.job_seconds if scenario.job_seconds is not None else limit - 60
+        return (
+            "SageMaker Training Job State Change",
+            "TrainingJobStatus",
+            seconds,
+            scenario.outcome == "Stuck",
+            lambda: sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status,
+        )
+    if work.kind == "HyperParameterTuningJob":
+        reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
+        return (
+            "SageMaker HyperParameter Tuning Job State Change",
+            "HyperParameterTuningJobStatus",
+            sagemaker.tuning_jobs[work.name].planned_end - clock.now,
+            scenario.outcome == "Stuck",
+            lambda: sagemaker.finish_tuning(work.name, scenario.outcome, reason).status,
+        )
+
+    def finish_this_endpoint() -> str:
+        ended = finish_endpoint(sagemaker, work.name, scenario.endpoint_outcome, scenario.endpoint_failure_reason)
+        return {"InService": "IN_SERVICE", "Failed": "FAILED"}[ended.status]
+
+    return (
+        "SageMaker Endpoint State Change",
+        "EndpointStatus",
+        ENDPOINT_SECONDS[sagemaker.endpoints[work.name].status],
+        scenario.endpoint_outcome == "Stuck",
+        finish_this_endpoint,
+    )
 
 
 def _task_timeout(execution: str) -> float:

@@ -19,7 +19,6 @@ from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
     grant_reads,
-    grant_waiting,
 )
 
 #: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
@@ -45,29 +44,16 @@ class DeployPipeline(Construct):
             handler=f"{handler}.prepare",
             description="Creates the model, the endpoint config and the rollback alarms",
         )
-        self.launch_fn = runtime.function(
+        waiting = parts.WaitingFunctions(
             self,
-            "Launch",
-            handler=f"{handler}.launch",
-            description="Stores the task token and creates or updates the endpoint",
+            runtime,
+            module="deploy",
+            noun="endpoint",
+            on_end="Releases the endpoint of aborted or timed-out deployments",
         )
-        self.state_change_fn = runtime.function(
-            self,
-            "OnStateChange",
-            handler=f"{handler}.on_state_change",
-            asynchronous=True,
-            description="Completes the waiting execution on SageMaker endpoint state changes",
-        )
-        self.reconcile_fn = runtime.function(
-            self, "Reconcile", handler=f"{handler}.reconcile", description="Describes an endpoint once after a timeout"
-        )
-        self.execution_end_fn = runtime.function(
-            self,
-            "OnExecutionEnd",
-            handler="tunestack_handlers.shared.on_execution_end",
-            asynchronous=True,
-            description="Releases the endpoint of aborted or timed-out deployments",
-        )
+        self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
+        self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end
+        self.waiting = waiting
         self._grant(runtime)
         self.state_machine = self._state_machine(runtime)
         parts.rule(
@@ -163,13 +149,6 @@ class DeployPipeline(Construct):
         )
         for function in (self.state_change_fn, self.reconcile_fn):
             acknowledge_wildcards(function, {endpoints: why_names})
-        grant_waiting(
-            runtime,
-            launch=self.launch_fn,
-            state_change=self.state_change_fn,
-            reconcile=self.reconcile_fn,
-            execution_end=self.execution_end_fn,
-        )
 
     def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack deploy failed", fail_state="Deploy failed")
@@ -187,29 +166,15 @@ class DeployPipeline(Construct):
             {"Plan": sfn.JsonPath.object_at("$.Launch"), "ExecutionArn": sfn.JsonPath.execution_id},
             result_path=sfn.JsonPath.DISCARD,
         )
-        launch = parts.invoke(
+        launch, reconcile = parts.wait_states(
             self,
-            "Deploy (waits for SageMaker)",
-            self.launch_fn,
-            {
-                "TaskToken": sfn.JsonPath.task_token,
-                "ExecutionArn": sfn.JsonPath.execution_id,
-                "Endpoint": sfn.JsonPath.object_at("$.Launch.Endpoint"),
-                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
-            },
-            result_path="$.Result",
-            wait_for_token=True,
-            timeout_path="$.Launch.TaskTimeoutSeconds",
-        )
-        reconcile = parts.invoke(
-            self,
-            "Reconcile after timeout",
-            self.reconcile_fn,
-            {"EndpointName": sfn.JsonPath.string_at("$.Launch.Endpoint.EndpointName")},
-            result_path="$.Result",
+            self.waiting,
+            state_name="Deploy (waits for SageMaker)",
+            request_field="Endpoint",
+            name_path="Endpoint.EndpointName",
+            name_field="EndpointName",
         )
         done = sfn.Pass(self, "Report the endpoint", output_path="$.Result")
-        launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
         for task in (validate, prepare, launch, reconcile):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(done)

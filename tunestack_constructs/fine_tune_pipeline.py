@@ -15,7 +15,6 @@ from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
     grant_reads,
-    grant_waiting,
 )
 
 
@@ -36,32 +35,16 @@ class FineTunePipeline(Construct):
             memory_size=512,
             description="Validates a fine-tune input, the team policy and the dataset; creates nothing",
         )
-        self.launch_fn = runtime.function(
+        waiting = parts.WaitingFunctions(
             self,
-            "Launch",
-            handler=f"{handler}.launch",
-            description="Stores the task token and creates (or adopts) the training job",
+            runtime,
+            module="fine_tune",
+            noun="training job",
+            on_end="Stops the training jobs of aborted or timed-out executions",
         )
-        self.state_change_fn = runtime.function(
-            self,
-            "OnStateChange",
-            handler=f"{handler}.on_state_change",
-            asynchronous=True,
-            description="Completes the waiting execution on SageMaker training job state changes",
-        )
-        self.reconcile_fn = runtime.function(
-            self,
-            "Reconcile",
-            handler=f"{handler}.reconcile",
-            description="Describes a training job once after the wait timed out",
-        )
-        self.execution_end_fn = runtime.function(
-            self,
-            "OnExecutionEnd",
-            handler="tunestack_handlers.shared.on_execution_end",
-            asynchronous=True,
-            description="Stops the training jobs of aborted or timed-out executions",
-        )
+        self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
+        self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end
+        self.waiting = waiting
         self._grant(runtime, guardrails)
         self.state_machine = self._state_machine(runtime, deploy)
         self._events(runtime)
@@ -79,13 +62,6 @@ class FineTunePipeline(Construct):
             (self.execution_end_fn, ["sagemaker:StopTrainingJob"]),
         ):
             function.add_to_role_policy(statements.manage_team_jobs(self, guardrails, actions, ["training-job"]))
-        grant_waiting(
-            runtime,
-            launch=self.launch_fn,
-            state_change=self.state_change_fn,
-            reconcile=self.reconcile_fn,
-            execution_end=self.execution_end_fn,
-        )
         jobs = statements.sagemaker_arn(self, "training-job")
         for function in (self.launch_fn, self.state_change_fn, self.reconcile_fn, self.execution_end_fn):
             acknowledge_wildcards(
@@ -105,26 +81,13 @@ class FineTunePipeline(Construct):
             {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id},
             result_path="$.Launch",
         )
-        launch = parts.invoke(
+        launch, reconcile = parts.wait_states(
             self,
-            "Train (waits for SageMaker)",
-            self.launch_fn,
-            {
-                "TaskToken": sfn.JsonPath.task_token,
-                "ExecutionArn": sfn.JsonPath.execution_id,
-                "CreateTrainingJob": sfn.JsonPath.object_at("$.Launch.CreateTrainingJob"),
-                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
-            },
-            result_path="$.Result",
-            wait_for_token=True,
-            timeout_path="$.Launch.TaskTimeoutSeconds",
-        )
-        reconcile = parts.invoke(
-            self,
-            "Reconcile after timeout",
-            self.reconcile_fn,
-            {"TrainingJobName": sfn.JsonPath.string_at("$.Launch.CreateTrainingJob.TrainingJobName")},
-            result_path="$.Result",
+            self.waiting,
+            state_name="Train (waits for SageMaker)",
+            request_field="CreateTrainingJob",
+            name_path="CreateTrainingJob.TrainingJobName",
+            name_field="TrainingJobName",
         )
         done = sfn.Pass(self, "Report the model", output_path="$.Result")
         deploy_model = nested_deploy(
@@ -137,7 +100,6 @@ class FineTunePipeline(Construct):
         )
         requested = sfn.Choice(self, "Deploy requested?")
         requested.when(sfn.Condition.is_present("$.Launch.Deploy"), deploy_model.next(done)).otherwise(done)
-        launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
         for task in (validate, launch, reconcile, deploy_model):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(requested)

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
-from tunestack_constructs.pipeline_runtime import PipelineRuntime
+from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
 
 #: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
 TRANSIENT_ERRORS = [
@@ -98,6 +98,79 @@ def invoke(
     )
     retry_transient(task)
     return task
+
+
+class WaitingFunctions:
+    """The four functions of a wait on a SageMaker resource: the launch that stores the task
+    token, the handler of its state-change events, the reconcile after a timeout, and the
+    handler of aborted or timed-out executions."""
+
+    def __init__(self, scope: Construct, runtime: PipelineRuntime, *, module: str, noun: str, on_end: str) -> None:
+        handler = f"tunestack_handlers.{module}"
+        self.launch = runtime.function(
+            scope, "Launch", handler=f"{handler}.launch", description=f"Stores the task token and starts the {noun}"
+        )
+        self.state_change = runtime.function(
+            scope,
+            "OnStateChange",
+            handler=f"{handler}.on_state_change",
+            asynchronous=True,
+            description=f"Completes the waiting execution on SageMaker {noun} state changes",
+        )
+        self.reconcile = runtime.function(
+            scope, "Reconcile", handler=f"{handler}.reconcile", description=f"Describes the {noun} once after a timeout"
+        )
+        self.execution_end = runtime.function(
+            scope,
+            "OnExecutionEnd",
+            handler="tunestack_handlers.shared.on_execution_end",
+            asynchronous=True,
+            description=on_end,
+        )
+        grant_waiting(
+            runtime,
+            launch=self.launch,
+            state_change=self.state_change,
+            reconcile=self.reconcile,
+            execution_end=self.execution_end,
+        )
+
+
+def wait_states(
+    scope: Construct,
+    functions: WaitingFunctions,
+    *,
+    state_name: str,
+    request_field: str,
+    name_path: str,
+    name_field: str,
+) -> tuple[tasks.LambdaInvoke, tasks.LambdaInvoke]:
+    """The launch task waiting on its token (timeout from ``$.Launch.TaskTimeoutSeconds``) and the
+    reconcile step its timeout leads to; both leave their result at ``$.Result``. The launch gets
+    ``$.Launch.<request_field>``; reconcile gets the resource's name from ``$.Launch.<name_path>``."""
+    launch = invoke(
+        scope,
+        state_name,
+        functions.launch,
+        {
+            "TaskToken": sfn.JsonPath.task_token,
+            "ExecutionArn": sfn.JsonPath.execution_id,
+            request_field: sfn.JsonPath.object_at(f"$.Launch.{request_field}"),
+            "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+        },
+        result_path="$.Result",
+        wait_for_token=True,
+        timeout_path="$.Launch.TaskTimeoutSeconds",
+    )
+    reconcile = invoke(
+        scope,
+        "Reconcile after timeout",
+        functions.reconcile,
+        {name_field: sfn.JsonPath.string_at(f"$.Launch.{name_path}")},
+        result_path="$.Result",
+    )
+    launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
+    return launch, reconcile
 
 
 def state_machine(

@@ -18,7 +18,6 @@ from tunestack_constructs.pipeline_runtime import (
     acknowledge_wildcards,
     grant_key_use,
     grant_reads,
-    grant_waiting,
 )
 
 #: Where the analysis publishes each tuning job's best objective.
@@ -44,19 +43,16 @@ class TunePipeline(Construct):
             memory_size=512,
             description="Validates a tune input, its warm-start parents and data; creates nothing",
         )
-        self.launch_fn = runtime.function(
-            self, "Launch", handler=f"{handler}.launch", description="Stores the task token and creates the tuning job"
-        )
-        self.state_change_fn = runtime.function(
+        waiting = parts.WaitingFunctions(
             self,
-            "OnStateChange",
-            handler=f"{handler}.on_state_change",
-            asynchronous=True,
-            description="Completes the waiting execution on SageMaker tuning job state changes",
+            runtime,
+            module="tune",
+            noun="tuning job",
+            on_end="Stops the tuning jobs of aborted or timed-out executions",
         )
-        self.reconcile_fn = runtime.function(
-            self, "Reconcile", handler=f"{handler}.reconcile", description="Describes a tuning job once after a timeout"
-        )
+        self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
+        self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end
+        self.waiting = waiting
         self.analyse_fn = runtime.function(
             self,
             "Analyse",
@@ -64,13 +60,6 @@ class TunePipeline(Construct):
             timeout=cdk.Duration.minutes(5),
             memory_size=512,
             description="Leaderboard, chart and best objective of a finished tuning job",
-        )
-        self.execution_end_fn = runtime.function(
-            self,
-            "OnExecutionEnd",
-            handler="tunestack_handlers.shared.on_execution_end",
-            asynchronous=True,
-            description="Stops the tuning jobs of aborted or timed-out executions",
         )
         self._grant(runtime, guardrails)
         self.state_machine = self._state_machine(runtime, deploy)
@@ -133,13 +122,6 @@ class TunePipeline(Construct):
         ):
             function.add_to_role_policy(statements.manage_team_jobs(self, guardrails, actions, [TUNING_JOB]))
             acknowledge_wildcards(function, {tuning_jobs: why_jobs})
-        grant_waiting(
-            runtime,
-            launch=self.launch_fn,
-            state_change=self.state_change_fn,
-            reconcile=self.reconcile_fn,
-            execution_end=self.execution_end_fn,
-        )
 
         reports = bucket.arn_for_objects("tuning/*")
         self.analyse_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports]))
@@ -173,30 +155,13 @@ class TunePipeline(Construct):
             },
             result_path="$.Launch",
         )
-        launch = parts.invoke(
+        launch, reconcile = parts.wait_states(
             self,
-            "Tune (waits for SageMaker)",
-            self.launch_fn,
-            {
-                "TaskToken": sfn.JsonPath.task_token,
-                "ExecutionArn": sfn.JsonPath.execution_id,
-                "CreateHyperParameterTuningJob": sfn.JsonPath.object_at("$.Launch.CreateHyperParameterTuningJob"),
-                "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
-            },
-            result_path="$.Result",
-            wait_for_token=True,
-            timeout_path="$.Launch.TaskTimeoutSeconds",
-        )
-        reconcile = parts.invoke(
-            self,
-            "Reconcile after timeout",
-            self.reconcile_fn,
-            {
-                "TuningJobName": sfn.JsonPath.string_at(
-                    "$.Launch.CreateHyperParameterTuningJob.HyperParameterTuningJobName"
-                )
-            },
-            result_path="$.Result",
+            self.waiting,
+            state_name="Tune (waits for SageMaker)",
+            request_field="CreateHyperParameterTuningJob",
+            name_path="CreateHyperParameterTuningJob.HyperParameterTuningJobName",
+            name_field="TuningJobName",
         )
         analyse = parts.invoke(
             self,
@@ -216,7 +181,6 @@ class TunePipeline(Construct):
         )
         requested = sfn.Choice(self, "Deploy requested?")
         requested.when(sfn.Condition.is_present("$.Launch.DeployBest"), deploy_best.next(done)).otherwise(done)
-        launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
         for task in (validate, launch, reconcile, analyse, deploy_best):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(analyse)

@@ -25,6 +25,13 @@ from unittest import mock
 _INVOKE_LOCK = threading.RLock()
 
 
+def _set_environment(variables: dict[str, Any]) -> None:
+    """Give the handler its function's environment. Keys are only ever set, never removed: moto's
+    interpreter threads copy os.environ while a handler runs (creating clients), and a copy taken
+    while another thread clears it fails with KeyError. The sandbox restores os.environ at its end."""
+    os.environ.update({k: str(v) for k, v in variables.items()})
+
+
 @dataclass
 class FakeContext:
     function_name: str
@@ -92,7 +99,8 @@ def in_process_lambdas(faults: LambdaFaults) -> Iterator[None]:
         name = fn.function_name
         faults.invocations[name] = faults.invocations.get(name, 0) + 1
         payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
-        with _INVOKE_LOCK, mock.patch.dict(os.environ, {k: str(v) for k, v in fn.environment_vars.items()}):
+        with _INVOKE_LOCK:
+            _set_environment(fn.environment_vars)
             try:
                 handler = _load_handler(assets.directory(fn.code_bytes), fn.handler)
                 result = handler(payload, FakeContext(function_name=name))

@@ -29,11 +29,19 @@ def jumpstart_bucket_arn(scope: Construct) -> str:
     return stack.format_arn(service="s3", region="", account="", resource=f"jumpstart-cache-prod-{stack.region}")
 
 
+def jumpstart_gated_bucket_arn(scope: Construct) -> str:
+    """ARN of the region's private JumpStart bucket, which holds the weights of gated (EULA) models."""
+    stack = cdk.Stack.of(scope)
+    return stack.format_arn(
+        service="s3", region="", account="", resource=f"jumpstart-private-cache-prod-{stack.region}"
+    )
+
+
 class SageMakerExecutionRole(iam.Role):
     """Least-privilege execution role for a team's training jobs, tuning jobs and models.
 
     Grants: read and write in the team's data bucket, use of the team's key, read of the
-    region's JumpStart cache bucket, image pulls from ECR, its own logs and metrics, network
+    region's JumpStart buckets (public and gated), image pulls from ECR, its own logs and metrics, network
     interfaces in the team's VPC, and ``sagemaker:AddTags`` on the resources it creates when the
     request carries the team's tag (a tuning job tags the training jobs it launches).
     """
@@ -58,6 +66,8 @@ class SageMakerExecutionRole(iam.Role):
         jumpstart = jumpstart_bucket_arn(self)
         team_objects = data_bucket.arn_for_objects("*")
         jumpstart_objects = f"{jumpstart}/*"
+        gated = jumpstart_gated_bucket_arn(self)
+        gated_objects = f"{gated}/*"
         images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
         job_logs = stack.format_arn(
             service="logs",
@@ -74,6 +84,8 @@ class SageMakerExecutionRole(iam.Role):
             "chooses, inside the team's own bucket.",
             jumpstart_objects: "Pretrained JumpStart weights and training scripts are objects of "
             "the region's JumpStart cache bucket.",
+            gated_objects: "Gated JumpStart models' weights are objects of the region's private JumpStart "
+            "bucket; a job reads them only once its input accepted the model's EULA.",
             images: "Training and inference images live in AWS-owned ECR accounts that differ by region and framework.",
             job_logs: "SageMaker writes each job's logs to log groups under /aws/sagemaker/ named by job type.",
             "*": "GetAuthorizationToken, PutMetricData and EC2 Describe* have no resource-level "
@@ -99,7 +111,7 @@ class SageMakerExecutionRole(iam.Role):
             iam.PolicyStatement(
                 sid="ReadJumpStartArtifacts",
                 actions=["s3:GetObject", "s3:ListBucket"],
-                resources=[jumpstart, jumpstart_objects],
+                resources=[jumpstart, jumpstart_objects, gated, gated_objects],
             ),
             iam.PolicyStatement(
                 sid="UseTeamKey",

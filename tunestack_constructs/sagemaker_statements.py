@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from tunestack_runtime.instances import has_local_storage
 
 from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
 
@@ -44,42 +45,72 @@ def pass_team_role(guardrails: Guardrails) -> iam.PolicyStatement:
     )
 
 
-def create_training_job(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+def create_training_job(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
     return _create_within_guardrails(scope, guardrails, "CreateTrainingJob", "training-job")
 
 
-def create_tuning_job(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
+def create_tuning_job(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
     """The same condition keys hold for CreateHyperParameterTuningJob (its training job definition)."""
     return _create_within_guardrails(scope, guardrails, "CreateHyperParameterTuningJob", "hyper-parameter-tuning-job")
 
 
 def _create_within_guardrails(
     scope: Construct, guardrails: Guardrails, action: str, resource_type: str
+) -> list[iam.PolicyStatement]:
+    """Two ways to launch, each complete: on EBS-backed instance types the team key must encrypt the
+    volume; on instance types with local storage, which SageMaker refuses a volume key for, the key
+    must be absent and every instance type of the request must be one of those. Statements are
+    alternatives (an Allow of either suffices), so a request mixing both kinds has the EBS one's
+    conditions to meet, and SageMaker refuses its volume key on the local types: no such job runs.
+    """
+    local = [t for t in guardrails.training_instance_types if has_local_storage(t)]
+    statements = [
+        _create_statement(scope, guardrails, action, resource_type, list(guardrails.training_instance_types), True)
+    ]
+    if local:
+        statements.append(_create_statement(scope, guardrails, action, resource_type, local, False))
+    return statements
+
+
+def _create_statement(
+    scope: Construct,
+    guardrails: Guardrails,
+    action: str,
+    resource_type: str,
+    instance_types: list[str],
+    volume_key: bool,
 ) -> iam.PolicyStatement:
+    # The KMS keys are ARN-typed condition keys.
+    keys = {"sagemaker:OutputKmsKey": guardrails.key_arn}
+    null = {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+        "sagemaker:InstanceTypes": "false",
+        "sagemaker:MaxRuntimeInSeconds": "false",
+    }
+    if volume_key:
+        keys["sagemaker:VolumeKmsKey"] = guardrails.key_arn
+    else:
+        null["sagemaker:VolumeKmsKey"] = "true"
     return iam.PolicyStatement(
-        sid=f"{action}WithinGuardrails",
+        sid=f"{action}WithinGuardrails" if volume_key else f"{action}OnLocalStorageWithinGuardrails",
         actions=[f"sagemaker:{action}"],
         resources=[sagemaker_arn(scope, resource_type)],
         conditions={
             "ForAllValues:StringEquals": {
                 "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
                 "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
-                "sagemaker:InstanceTypes": list(guardrails.training_instance_types),
+                "sagemaker:InstanceTypes": instance_types,
             },
-            # The KMS keys are ARN-typed condition keys.
-            "ArnEquals": {"sagemaker:VolumeKmsKey": guardrails.key_arn, "sagemaker:OutputKmsKey": guardrails.key_arn},
+            "ArnEquals": keys,
             "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
             # Instances of one job always encrypt what they exchange; no job outlives the team's limit.
             # (Network isolation depends on the algorithm, which IAM cannot see: the Lambdas set it.)
             "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
             "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(guardrails.max_runtime_in_seconds)},
-            # ForAllValues holds for an absent key too: require the keys to be present.
-            "Null": {
-                "sagemaker:VpcSubnets": "false",
-                "sagemaker:VpcSecurityGroupIds": "false",
-                "sagemaker:InstanceTypes": "false",
-                "sagemaker:MaxRuntimeInSeconds": "false",
-            },
+            # ForAllValues holds for an absent key too: require the keys to be present (and, on
+            # local storage, the volume key to be absent).
+            "Null": null,
         },
     )
 

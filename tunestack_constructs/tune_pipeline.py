@@ -106,7 +106,8 @@ class TunePipeline(Construct):
             },
         )
 
-        self.launch_fn.add_to_role_policy(statements.create_tuning_job(self, guardrails))
+        for statement in statements.create_tuning_job(self, guardrails):
+            self.launch_fn.add_to_role_policy(statement)
         self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, [TUNING_JOB]))
         self.launch_fn.add_to_role_policy(statements.pass_team_role(guardrails))
         describe = ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"]

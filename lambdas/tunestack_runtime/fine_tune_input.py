@@ -17,6 +17,7 @@ from tunestack_runtime.input_fields import (
     NAME,
     Algorithm,
     Problems,
+    parse_accept_eula,
     parse_algorithm,
     parse_hyperparameters,
     parse_training_data,
@@ -37,6 +38,7 @@ _TOP_LEVEL = {
     "MaxRuntimeInSeconds",
     "UseSpotInstances",
     "Deploy",
+    "AcceptEula",
 }
 
 
@@ -54,6 +56,7 @@ class FineTuneRequest:
     max_runtime_in_seconds: int
     use_spot_instances: bool
     deploy: EndpointTarget | None = None  # deploy the model once trained
+    accept_eula: bool = False  # the input accepts a gated model's EULA
 
 
 def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneRequest:
@@ -77,6 +80,7 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     batch = positive_int(payload, "BatchSizePerGpu", None, problems)
     resources = parse_training_resources(payload, policy, problems)
     deploy = parse_endpoint_target(payload["Deploy"], policy, problems, "$.Deploy") if "Deploy" in payload else None
+    accept_eula = parse_accept_eula(payload, problems)
 
     problems.raise_if_any()
     assert isinstance(model_name, str) and algorithm is not None
@@ -88,4 +92,5 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
         batch_size_per_gpu=batch,
         **asdict(resources),
         deploy=deploy,
+        accept_eula=accept_eula,
     )

@@ -86,7 +86,7 @@ def serving_container(source: ModelSource, instance_type: str, policy: TeamPolic
     parent = source.parent_model
     if "@" in parent:
         model_id, version = parent.split("@", 1)
-        model = jumpstart.load_model(s3, policy.region, model_id, version)
+        model = jumpstart.load_model(s3, policy.region, model_id, version, for_training=False)
         supported = model.supported_inference_instance_types
         if supported and instance_type not in supported:
             raise InvalidInput(

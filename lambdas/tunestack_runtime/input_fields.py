@@ -189,6 +189,15 @@ def parse_instance_type(raw: Any, where: str, allowed: tuple[str, ...], default:
     return default if not isinstance(raw, str) else raw
 
 
+def parse_accept_eula(payload: Mapping[str, Any], problems: Problems) -> bool:
+    """``AcceptEula``: true accepts the EULA of a gated JumpStart model (checked once its spec loads)."""
+    value = payload.get("AcceptEula", False)
+    if not isinstance(value, bool):
+        problems.shape.append(f"$.AcceptEula: must be true or false, got {value!r}")
+        return False
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainingResources:
     """Where and how long a job runs, with the team's defaults filled in."""

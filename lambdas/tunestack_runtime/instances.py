@@ -6,7 +6,20 @@ import re
 
 from tunestack_runtime.errors import InvalidInput
 
-# GPUs per instance, from the published specifications of each family.
+#: g5, g6 and g6e share their sizes' GPU counts (Amazon EC2 accelerated computing instance specifications).
+_G_SIZES = {
+    "xlarge": 1,
+    "2xlarge": 1,
+    "4xlarge": 1,
+    "8xlarge": 1,
+    "16xlarge": 1,
+    "12xlarge": 4,
+    "24xlarge": 4,
+    "48xlarge": 8,
+}
+
+# GPUs per instance, from the published specifications of each family (Amazon EC2 User Guide,
+# "Accelerated computing instance specifications").
 _GPUS: dict[str, dict[str, int]] = {
     "p2": {"xlarge": 1, "8xlarge": 8, "16xlarge": 16},
     "p3": {"2xlarge": 1, "8xlarge": 4, "16xlarge": 8},
@@ -15,16 +28,11 @@ _GPUS: dict[str, dict[str, int]] = {
     "p4de": {"24xlarge": 8},
     "p5": {"48xlarge": 8},
     "g4dn": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4},
-    "g5": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "16xlarge": 1,
-        "12xlarge": 4,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
+    "g5": _G_SIZES,
+    "g6": _G_SIZES,
+    "g6e": _G_SIZES,
+    "p5e": {"48xlarge": 8},
+    "p5en": {"48xlarge": 8},
 }
 
 #: Families without GPUs: a batch size scaled "per GPU" counts the instance as one device.
@@ -57,10 +65,53 @@ def scaled_batch_size(per_gpu: int, instance_type: str) -> int:
     return per_gpu * max(1, gpu_count(instance_type))
 
 
-#: Families whose storage is local NVMe instance store, encrypted by the hardware: SageMaker refuses
-#: a KMS key for their volumes (CreateEndpointConfig's KmsKeyId).
-INSTANCE_STORE_FAMILIES = frozenset({"g4dn", "g5", "g6", "p3dn", "p4d", "p4de", "p5", "m5d", "c5d", "r5d"})
+#: Families whose instances come with local (instance-store) NVMe storage, encrypted by a hardware
+#: module on the instance. SageMaker attaches no EBS volume to them and refuses a KMS key for one:
+#: "You can't request a VolumeKmsKeyId when using an instance type with local storage"
+#: (SageMaker API Reference, ResourceConfig.VolumeKmsKeyId and HyperParameterTuningResourceConfig;
+#: CreateEndpointConfig.KmsKeyId says the same for hosting). Which families have instance store is
+#: AWS's table in the Amazon EC2 User Guide, "Instance store volume limits for EC2 instances"
+#: (the families below are the SageMaker ML instance families it lists). Training, tuning and
+#: hosting requests and the IAM guardrail all read this one table.
+LOCAL_STORAGE_FAMILIES = frozenset(
+    {
+        # General purpose and compute optimized, "d" variants
+        "m5d",
+        "m6id",
+        "c5d",
+        "c6id",
+        "r5d",
+        "r6id",
+        # Accelerated computing
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "gr6",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "trn1",
+        "trn1n",
+        "trn2",
+    }
+)
+
+
+def instance_family(instance_type: str) -> str:
+    """``ml.g5.2xlarge`` -> ``g5``; the part of the name that decides storage and images."""
+    parts = instance_type.split(".")
+    return parts[1] if len(parts) == 3 else ""
+
+
+def has_local_storage(instance_type: str) -> bool:
+    """True when SageMaker gives ``instance_type`` instance-store volumes and no EBS volume."""
+    return instance_family(instance_type) in LOCAL_STORAGE_FAMILIES
 
 
 def takes_volume_key(instance_type: str) -> bool:
-    return instance_type.split(".")[1] not in INSTANCE_STORE_FAMILIES
+    """Whether a request may name a KMS key for the instance's storage volume."""
+    return not has_local_storage(instance_type)

@@ -7,6 +7,8 @@ EXECUTION_TAG = "tunestack:execution"
 MODEL_TAG = "tunestack:model"
 #: A custom training image's serving image, for a later deploy of the model.
 INFERENCE_IMAGE_TAG = "tunestack:inference-image"
+#: Set when an input accepted a gated JumpStart model's EULA (``AcceptEula: true``).
+EULA_TAG = "tunestack:eula-accepted"
 
 
 def resource_tags(sagemaker: Any, arn: str) -> dict[str, str]:

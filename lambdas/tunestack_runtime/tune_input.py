@@ -17,6 +17,7 @@ from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import (
     Algorithm,
     Problems,
+    parse_accept_eula,
     parse_algorithm,
     parse_hyperparameters,
     parse_training_data,
@@ -46,6 +47,7 @@ _TOP_LEVEL = {
     "MaxRuntimeInSeconds",
     "UseSpotInstances",
     "DeployBest",
+    "AcceptEula",
 }
 _CHANNEL = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 
@@ -70,6 +72,7 @@ class TuneRequest:
     max_runtime_in_seconds: int
     use_spot_instances: bool
     deploy_best: EndpointTarget | None = None  # deploy the best training job's model once tuned
+    accept_eula: bool = False  # the input accepts a gated model's EULA
 
 
 def metric_names(algorithm: Algorithm | None) -> list[str] | None:
@@ -118,6 +121,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         )
     warm_start = _guarded(problems, parse_warm_start, payload.get("WarmStartConfig"))
     resources = parse_training_resources(payload, policy, problems)
+    accept_eula = parse_accept_eula(payload, problems)
 
     problems.raise_if_any()
     return TuneRequest(
@@ -129,6 +133,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         warm_start=warm_start,
         copy_settings_from=copy_from,
         deploy_best=deploy_best,
+        accept_eula=accept_eula,
         **asdict(resources),
     )
 

@@ -23,7 +23,7 @@ from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS, not_visible
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG, resource_tags
-from tunestack_runtime.training_job import TrainingRecipe, create_tuning_request, resolve_recipe
+from tunestack_runtime.training_job import PLATFORM_CHANNELS, TrainingRecipe, create_tuning_request, resolve_recipe
 from tunestack_runtime.tune_input import TuneRequest, validate_tune_input
 from tunestack_runtime.tuning_config import MAX_PARENTS, TuningConfig, WarmStart
 
@@ -57,10 +57,7 @@ class TuningJob:
             end_time=_iso(end),
             team=self.team,
             image=(definition.get("AlgorithmSpecification") or {}).get("TrainingImage", ""),
-            channels={
-                c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
-                for c in definition.get("InputDataConfig", [])
-            },
+            channels=_channels_of(definition),
             static_hyperparameters=_user_static(definition.get("StaticHyperParameters") or {}),
             objective_metric=(config.get("HyperParameterTuningJobObjective") or {}).get("MetricName", ""),
             range_types=_range_types(config.get("ParameterRanges") or {}),
@@ -72,7 +69,12 @@ def _iso(value: Any) -> str:
 
 
 def _channels_of(definition: Mapping[str, Any]) -> dict[str, str]:
-    return {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in definition.get("InputDataConfig", [])}
+    """The data channels of a job definition, less the weights and script a JumpStart model brings."""
+    return {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in definition.get("InputDataConfig", [])
+        if c["ChannelName"] not in PLATFORM_CHANNELS
+    }
 
 
 def _user_static(static: Mapping[str, str]) -> dict[str, str]:
@@ -125,7 +127,7 @@ def copy_settings(payload: Mapping[str, Any], parent: TuningJob) -> tuple[dict[s
         "StaticHyperParameters", {k: v for k, v in static.items() if not k.startswith("sagemaker_") and k not in tuned}
     )
     fill("Algorithm", _algorithm_of(parent.tags.get(MODEL_TAG, ""), definition))
-    fill("TrainingData", {k: v for k, v in _channels_of(definition).items() if k != "model"})
+    fill("TrainingData", _channels_of(definition))
     resources = definition.get("ResourceConfig") or {}
     fill("InstanceType", resources.get("InstanceType"))
     fill("InstanceCount", resources.get("InstanceCount"))
@@ -166,6 +168,8 @@ def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe
         policy=policy,
         s3=s3,
         tuned={r.name for r in config.ranges},
+        accept_eula=request.accept_eula,
+        hyperparameters_field="$.StaticHyperParameters",
     )
     if algorithm.kind == "jumpstart":
         emitted = [m["Name"] for m in recipe.metric_definitions]
@@ -181,8 +185,6 @@ def _check_data(s3: Any, recipe: TrainingRecipe) -> dict[str, Any]:
     """JumpStart models have a known layout; for other algorithms each channel must hold data."""
     checked = {}
     for channel, uri in recipe.channels.items():
-        if channel == "model":
-            continue
         if recipe.dataset_kind and channel == "training":
             checked[channel] = datasets.check_dataset(s3, recipe.dataset_kind, uri)
         else:

@@ -128,8 +128,9 @@ def test_token_table_is_encrypted_recoverable_and_expiring(pipelines_templates: 
 def test_create_training_job_is_held_to_the_team_guardrails(
     pipelines_templates: dict[str, Template], team: str
 ) -> None:
-    (statement,) = statements_with(pipelines_templates[team], "sagemaker:CreateTrainingJob")
-    conditions = statement["Condition"]
+    statements = {s["Sid"]: s for s in statements_with(pipelines_templates[team], "sagemaker:CreateTrainingJob")}
+    assert set(statements) == {"CreateTrainingJobWithinGuardrails", "CreateTrainingJobOnLocalStorageWithinGuardrails"}
+    conditions = statements["CreateTrainingJobWithinGuardrails"]["Condition"]
     all_values = conditions["ForAllValues:StringEquals"]
     assert {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds", "sagemaker:InstanceTypes"} <= set(all_values)
     assert (

@@ -39,7 +39,10 @@ def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template],
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_create_tuning_job_is_held_to_the_team_guardrails(pipelines_templates: dict[str, Template], team: str) -> None:
-    (statement,) = statements_with(pipelines_templates[team], "sagemaker:CreateHyperParameterTuningJob")
+    found = {s["Sid"]: s for s in statements_with(pipelines_templates[team], "sagemaker:CreateHyperParameterTuningJob")}
+    local = found.pop("CreateHyperParameterTuningJobOnLocalStorageWithinGuardrails")
+    assert local["Condition"]["Null"]["sagemaker:VolumeKmsKey"] == "true"  # request evaluation: test_guardrail_requests
+    (statement,) = found.values()
     assert ":hyper-parameter-tuning-job/*" in json.dumps(statement["Resource"])
     conditions = statement["Condition"]
     assert set(conditions["ForAllValues:StringEquals"]) == {

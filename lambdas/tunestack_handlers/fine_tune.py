@@ -50,6 +50,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "OutputExtras": {
             "ParentModel": recipe.parent_model,
             "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name),
+            **({"EulaAccepted": True} if recipe.eula_accepted else {}),
         },
         "Dataset": dataset,
     }

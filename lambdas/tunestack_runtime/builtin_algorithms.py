@@ -25,10 +25,26 @@ _IMAGE_CLASSIFICATION_ACCOUNTS = {
     "ap-northeast-1": "501404015308",
 }
 
-#: Metrics each built-in algorithm emits, which tuning objectives may name.
+#: The metrics each built-in algorithm computes, which tuning objectives may name, as the SageMaker
+#: developer guide lists them: "Tune an XGBoost Model" (xgboost-tuning.html, "Evaluation Metrics
+#: Computed by the XGBoost Algorithm") and "Tune an Image Classification Model" (IC-tuning.html,
+#: "Metrics Computed by the Image Classification Algorithm").
 METRICS = {
-    "xgboost": ("validation:auc", "validation:rmse", "validation:error", "train:rmse", "validation:logloss"),
-    "image-classification": ("validation:accuracy", "train:accuracy"),
+    "xgboost": (
+        "validation:accuracy",
+        "validation:auc",
+        "validation:error",
+        "validation:f1",
+        "validation:logloss",
+        "validation:mae",
+        "validation:map",
+        "validation:merror",
+        "validation:mlogloss",
+        "validation:mse",
+        "validation:ndcg",
+        "validation:rmse",
+    ),
+    "image-classification": ("validation:accuracy",),
 }
 
 

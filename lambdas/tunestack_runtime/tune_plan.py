@@ -299,6 +299,7 @@ def plan_tuning(
         "TaskTimeoutSeconds": task_timeout_seconds(request.config, params["TrainingJobDefinition"]),
         "OutputExtras": {
             "ParentModel": recipe.parent_model,
+            **({"EulaAccepted": True} if recipe.eula_accepted else {}),
             "WarmStart": warm_report,
             "CopiedSettings": {"From": payload.get("CopySettingsFrom"), "Fields": copied} if copied else None,
         },

@@ -107,7 +107,7 @@ INVALID = [
         {
             "HyperParameterTuningJobConfig": {
                 **SEED_CONFIG,
-                "HyperParameterTuningJobObjective": {"MetricName": "validation:f1", "Type": "Maximize"},
+                "HyperParameterTuningJobObjective": {"MetricName": "validation:precision", "Type": "Maximize"},
             }
         },
         r"not a metric the algorithm emits",
@@ -166,3 +166,42 @@ def test_each_invalid_tune_input_names_its_path(case: str, fields: dict[str, Any
 def test_team_limits_are_policy_violations(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyViolation, match=message):
         validate_tune_input(changed(**fields), POLICY)
+
+
+# The objectives AWS documents for the built-in algorithms: "Tune an XGBoost Model" and "Tune an
+# Image Classification Model" in the SageMaker developer guide. Written out here rather than read
+# from the runtime's table, so that a table that loses one fails.
+DOCUMENTED_OBJECTIVES = {
+    "xgboost": [
+        ("validation:accuracy", "Maximize"),
+        ("validation:auc", "Maximize"),
+        ("validation:error", "Minimize"),
+        ("validation:f1", "Maximize"),
+        ("validation:logloss", "Minimize"),
+        ("validation:mae", "Minimize"),
+        ("validation:map", "Maximize"),
+        ("validation:merror", "Minimize"),
+        ("validation:mlogloss", "Minimize"),
+        ("validation:mse", "Minimize"),
+        ("validation:ndcg", "Maximize"),
+        ("validation:rmse", "Minimize"),
+    ],
+    "image-classification": [("validation:accuracy", "Maximize")],
+}
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "metric", "direction"),
+    [(a, m, d) for a, objectives in DOCUMENTED_OBJECTIVES.items() for m, d in objectives],
+)
+def test_every_documented_built_in_objective_is_accepted(algorithm: str, metric: str, direction: str) -> None:
+    payload = {
+        **SEED_INPUT,
+        "Algorithm": {"BuiltInAlgorithm": algorithm, **({"Version": "1.7-1"} if algorithm == "xgboost" else {})},
+        "HyperParameterTuningJobConfig": {
+            **SEED_CONFIG,
+            "HyperParameterTuningJobObjective": {"MetricName": metric, "Type": direction},
+        },
+    }
+    request = validate_tune_input(payload, POLICY)
+    assert request.config is not None and request.config.objective_metric == metric

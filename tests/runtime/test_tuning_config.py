@@ -209,8 +209,8 @@ INVALID = [
     (
         "objective not emitted",
         "HyperParameterTuningJobObjective.MetricName",
-        "validation:f1",
-        r"'validation:f1' is not a metric the algorithm emits",
+        "validation:precision",
+        r"'validation:precision' is not a metric the algorithm emits",
     ),
     (
         "zero training jobs",

@@ -13,6 +13,7 @@ from typing import Any
 
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
 from tunestack_runtime.json_path import child
+from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
 from tunestack_runtime.policy import TeamPolicy
 
 #: SageMaker's own limits.
@@ -157,13 +158,16 @@ def parse_hyperparameters(raw: Any, problems: Problems, where: str = "$.HyperPar
     if len(raw) > MAX_HYPERPARAMETERS:
         problems.shape.append(f"{where}: at most {MAX_HYPERPARAMETERS} hyperparameters, got {len(raw)}")
     for key, value in raw.items():
+        if key in CONTAINER_HYPERPARAMETERS:
+            problems.policy.append(f"{child(where, key)}: set by the platform for the training container, not an input")
+            continue
         if len(key) > MAX_HYPERPARAMETER_KEY:
             problems.shape.append(f"{child(where, key[:30])}...: names are at most {MAX_HYPERPARAMETER_KEY} characters")
         if not isinstance(value, str):
             problems.shape.append(f"{child(where, key)}: values are strings in SageMaker, write {str(value)!r}")
         elif len(value) > MAX_HYPERPARAMETER_VALUE:
             problems.shape.append(f"{child(where, key)}: values are at most {MAX_HYPERPARAMETER_VALUE} characters")
-    return {k: v for k, v in raw.items() if isinstance(v, str)}
+    return {k: v for k, v in raw.items() if isinstance(v, str) and k not in CONTAINER_HYPERPARAMETERS}
 
 
 def positive_int(payload: Mapping[str, Any], key: str, ceiling: int | None, problems: Problems) -> int | None:

@@ -350,9 +350,6 @@ def check_hyperparameters(
     for name, value in given.items():
         spec = declared.get(name)
         path = f"{where}.{name}"
-        if name in CONTAINER_HYPERPARAMETERS:
-            problems.append(f"{path}: set by the platform for the training container, not by an input")
-            continue
         if spec is None:
             problems.append(f"{path}: not a hyperparameter of {model.model_id} (known: {', '.join(sorted(declared))})")
             continue

@@ -185,6 +185,13 @@ def _jumpstart_recipe(
             raise InvalidInput(f"$.TrainingData: required, {model.model_id} has no default dataset")
         channels = {"training": model.default_dataset_uri}
     merged = jumpstart.check_hyperparameters(model, hyperparameters, instance_type, hyperparameters_field)
+    unknown = sorted(set(tuned) - set(merged))
+    if unknown:
+        raise InvalidInput(
+            f"$.HyperParameterTuningJobConfig.ParameterRanges: {', '.join(unknown)} "
+            f"{'is not a hyperparameter' if len(unknown) == 1 else 'are not hyperparameters'} of {model.reference} "
+            f"(known: {', '.join(sorted(merged))})"
+        )
     script = model.script_uri()
     platform_channels: list[dict[str, Any]] = []
     environment = model.training_environment(instance_type)

@@ -21,6 +21,7 @@ from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.input_fields import BUILT_INS
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS, not_visible
+from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG, resource_tags
 from tunestack_runtime.training_job import PLATFORM_CHANNELS, TrainingRecipe, create_tuning_request, resolve_recipe
@@ -78,8 +79,9 @@ def _channels_of(definition: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _user_static(static: Mapping[str, str]) -> dict[str, str]:
-    """Static hyperparameters less what SageMaker adds itself (``_tuning_objective_metric``)."""
-    return {k: v for k, v in static.items() if not k.startswith("_")}
+    """Static hyperparameters less what SageMaker adds itself (``_tuning_objective_metric``) and
+    what the platform sets for the container (the script, the job's name, the region)."""
+    return {k: v for k, v in static.items() if not k.startswith("_") and k not in CONTAINER_HYPERPARAMETERS}
 
 
 def _range_types(ranges: Mapping[str, Any]) -> dict[str, str]:
@@ -123,9 +125,7 @@ def copy_settings(payload: Mapping[str, Any], parent: TuningJob) -> tuple[dict[s
     config = filled.get("HyperParameterTuningJobConfig")
     tuned = set(_range_types(config.get("ParameterRanges") or {})) if isinstance(config, Mapping) else set()
     static = _user_static(definition.get("StaticHyperParameters") or {})
-    fill(
-        "StaticHyperParameters", {k: v for k, v in static.items() if not k.startswith("sagemaker_") and k not in tuned}
-    )
+    fill("StaticHyperParameters", {k: v for k, v in static.items() if k not in tuned})
     fill("Algorithm", _algorithm_of(parent.tags.get(MODEL_TAG, ""), definition))
     fill("TrainingData", _channels_of(definition))
     resources = definition.get("ResourceConfig") or {}
@@ -280,7 +280,7 @@ def plan_tuning(
         team=policy.team,
         image=recipe.image,
         channels=recipe.channels,
-        static_hyperparameters=recipe.hyperparameters,
+        static_hyperparameters=_user_static(recipe.hyperparameters),
         objective_metric=request.config.objective_metric,
         range_types={r.name: r.kind for r in request.config.ranges},
     )

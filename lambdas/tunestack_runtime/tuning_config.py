@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunestack_runtime.json_path import child, shown
+from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
 
 ROOT = "$.HyperParameterTuningJobConfig"
 MAX_RANGES = 30
@@ -119,7 +120,7 @@ def validate_tuning_config(
         shape.append(f"{ROOT}.Strategy: required, one of {sorted(STRATEGIES)}")
     elif strategy not in STRATEGIES:
         shape.append(f"{ROOT}.Strategy: one of {sorted(STRATEGIES)}, got {strategy!r}")
-    ranges = _ranges(raw.get("ParameterRanges"), strategy, shape)
+    ranges = _ranges(raw.get("ParameterRanges"), strategy, shape, policy)
     _check_static(ranges, static_hyperparameters, shape)
     objective_metric, objective_type = _objective(raw.get("HyperParameterTuningJobObjective"), metric_names, shape)
     total, parallel = _limits(raw.get("ResourceLimits"), strategy, max_training_jobs, max_parallel_jobs, shape, policy)
@@ -144,7 +145,7 @@ def validate_tuning_config(
     )
 
 
-def _ranges(raw: Any, strategy: str, shape: list[str]) -> list[ParameterRange]:
+def _ranges(raw: Any, strategy: str, shape: list[str], policy: list[str]) -> list[ParameterRange]:
     where = f"{ROOT}.ParameterRanges"
     if not isinstance(raw, Mapping):
         shape.append(f"{where}: required, an object with {', '.join(RANGE_KINDS)}")
@@ -163,12 +164,15 @@ def _ranges(raw: Any, strategy: str, shape: list[str]) -> list[ParameterRange]:
             one = _range(kind, item, label, strategy, shape)
             if one is None:
                 continue
+            if one.name in CONTAINER_HYPERPARAMETERS:
+                policy.append(f"{label} ({one.name}): set by the platform for the training container; not tunable")
+                continue
             if one.name in seen:
                 shape.append(f"{label} ({one.name}): the name is also tuned at {seen[one.name]}")
                 continue
             seen[one.name] = label
             parsed.append(one)
-    if not parsed and not shape:
+    if not parsed and not shape and not policy:
         shape.append(f"{where}: name at least one hyperparameter to tune")
     if len(parsed) > MAX_RANGES:
         shape.append(f"{where}: at most {MAX_RANGES} hyperparameters can be tuned, got {len(parsed)}")

@@ -123,6 +123,30 @@ def parse_metric_definitions(raw: Any, problems: Problems) -> tuple[dict[str, st
     return tuple(dict(item) for item in raw if isinstance(item, Mapping))
 
 
+#: General purpose bucket naming rules (Amazon S3 User Guide, "Bucket naming rules"): 3-63
+#: characters of lower-case letters, digits, dots and hyphens, beginning and ending with a letter or
+#: digit, no two adjacent dots, not shaped like an IP address, no reserved prefix or suffix.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+
+
+def bucket_name_problem(bucket: str) -> str | None:
+    """Why ``bucket`` cannot name an S3 bucket, or None."""
+    if not bucket:
+        return "an s3:// URI needs a bucket name"
+    if (
+        not _BUCKET.fullmatch(bucket)
+        or ".." in bucket
+        or _IP_ADDRESS.fullmatch(bucket)
+        or bucket.startswith(_RESERVED_BUCKET_PREFIXES)
+        or bucket.endswith(_RESERVED_BUCKET_SUFFIXES)
+    ):
+        return f"{bucket!r} is not a valid S3 bucket name"
+    return None
+
+
 def parse_training_data(raw: Any, policy: TeamPolicy, problems: Problems, where: str = "$.TrainingData") -> str | None:
     if raw is None:
         return None
@@ -131,6 +155,10 @@ def parse_training_data(raw: Any, policy: TeamPolicy, problems: Problems, where:
         return None
     if raw.startswith("s3://"):
         bucket, _, key = raw[len("s3://") :].partition("/")
+        problem = bucket_name_problem(bucket)
+        if problem:
+            problems.shape.append(f"{where}: {problem}, got {raw!r}")
+            return None
         if not policy.bucket:  # offline: the bucket's name is known only once deployed
             return raw
         if bucket != policy.bucket:

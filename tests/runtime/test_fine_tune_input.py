@@ -157,6 +157,9 @@ INVALID = [
     ("batch size as string", "BatchSizePerGpu", "16", r"\$\.BatchSizePerGpu"),
     ("instance count as bool", "InstanceCount", True, r"\$\.InstanceCount: must be a positive integer"),
     ("spot as string", "UseSpotInstances", "yes", r"\$\.UseSpotInstances: must be true or false"),
+    ("s3 uri without a bucket", "TrainingData", "s3://", r"\$\.TrainingData: an s3:// URI needs a bucket name"),
+    ("s3 uri with an invalid bucket", "TrainingData", "s3://My_Data/x/", r"\$\.TrainingData: 'My_Data' is not a valid S3"),
+    ("accept eula as string", "AcceptEula", "yes", r"\$\.AcceptEula: must be true or false"),
 ]
 
 POLICY_VIOLATIONS = [
@@ -174,6 +177,13 @@ POLICY_VIOLATIONS = [
     ),
     ("too many instances", "InstanceCount", 3, r"\$\.InstanceCount: 3 exceeds the team's limit of 2"),
     ("runtime over the team limit", "MaxRuntimeInSeconds", 86401, r"\$\.MaxRuntimeInSeconds: 86401 exceeds"),
+    (
+        "training script named by an input",
+        "HyperParameters.sagemaker_submit_directory",
+        "s3://attacker/sourcedir.tar.gz",
+        r"\$\.HyperParameters\.sagemaker_submit_directory: set by the platform",
+    ),
+    ("entry point named by an input", "HyperParameters.sagemaker_program", "x.py", r"sagemaker_program: set by the platform"),
 ]
 
 

@@ -25,6 +25,8 @@ SEMANTIC_ONLY = {
     "training data over http",
     "training data escapes the prefix",
     "absolute training data key",
+    "s3 uri without a bucket",
+    "s3 uri with an invalid bucket",
 }
 
 

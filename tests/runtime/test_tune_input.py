@@ -205,3 +205,22 @@ def test_every_documented_built_in_objective_is_accepted(algorithm: str, metric:
     }
     request = validate_tune_input(payload, POLICY)
     assert request.config is not None and request.config.objective_metric == metric
+
+
+@pytest.mark.parametrize("name", ["sagemaker_submit_directory", "sagemaker_program", "sagemaker_region"])
+def test_container_hyperparameters_can_be_neither_tuned_nor_static(name: str) -> None:
+    tuned = {
+        **SEED_INPUT,
+        "HyperParameterTuningJobConfig": {
+            **SEED_CONFIG,
+            "ParameterRanges": {
+                **SEED_CONFIG["ParameterRanges"],
+                "CategoricalParameterRanges": [{"Name": name, "Values": ["s3://attacker/sourcedir.tar.gz"]}],
+            },
+        },
+    }
+    with pytest.raises(PolicyViolation, match=rf"CategoricalParameterRanges\[0\] \({name}\): set by the platform"):
+        validate_tune_input(tuned, POLICY)
+    static = {**SEED_INPUT, "StaticHyperParameters": {**SEED_STATIC, name: "x"}}
+    with pytest.raises(PolicyViolation, match=rf"\$\.StaticHyperParameters\.{name}: set by the platform"):
+        validate_tune_input(static, POLICY)

@@ -321,7 +321,13 @@ def load_model(
         known = ", ".join(sorted({e["version"] for e in entries}, key=_version_key))
         raise InvalidInput(f"$.Algorithm.JumpStartModelVersion: {model_id} has no version {version!r} (known: {known})")
     entry = max(matching, key=lambda e: _version_key(e["version"]))
-    spec = json.loads(s3.get_object(Bucket=bucket, Key=entry["spec_key"])["Body"].read())
+    try:
+        spec = json.loads(s3.get_object(Bucket=bucket, Key=entry["spec_key"])["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        raise InvalidInput(
+            f"$.Algorithm.JumpStartModelId: {model_id}@{entry['version']} is in the manifest of {region}, "
+            f"but its spec s3://{bucket}/{entry['spec_key']} is not"
+        ) from None
     model = JumpStartModel(model_id=model_id, version=entry["version"], region=region, spec=spec)
     if for_training:
         _check_trainable(model)

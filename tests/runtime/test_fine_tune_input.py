@@ -27,7 +27,7 @@ VALID: dict[str, Any] = {
     "ModelName": "news-classifier-v1",
     "Algorithm": {"JumpStartModelId": "huggingface-tc-bert-base-cased", "JumpStartModelVersion": "*"},
     "TrainingData": "datasets/news/",
-    "HyperParameters": {"epochs": "3", "learning_rate": "0.00002"},
+    "HyperParameters": {"epochs": "3", "adam-learning-rate": "0.00002"},
     "BatchSizePerGpu": 16,
     "InstanceType": "ml.p3.8xlarge",
     "InstanceCount": 1,

@@ -84,6 +84,9 @@ def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
     )
     assert document["simulated"] is True and document["status"] == "FAILED"
     assert document["sagemaker_calls"] == {"CreateTrainingJob": 1, "DescribeTrainingJob": 1}
+    operations = [(r["service"], r["operation"], r.get("error")) for r in document["requests"]]
+    assert ("sagemaker", "CreateTrainingJob", None) in operations
+    assert ("sagemaker", "DescribeTrainingJob", None) in operations
 
 
 def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
@@ -134,3 +137,4 @@ def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.Ca
     assert "simulated first, as a job this input names: " in out and "tune-image-classification.json" in out
     assert "SUCCEEDED: 5 state transitions" in out and '"WarmStartType"' not in out
     assert '"Type": "IdenticalDataAndAlgorithm"' in out
+    assert "AWS requests made by the functions: " in out and "(see --json)" in out

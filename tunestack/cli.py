@@ -47,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--team", help="team in cdk.json (default: the first)")
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
-    simulate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    simulate.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON document on stdout; its 'requests' lists every AWS request the functions made, in order",
+    )
     simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
     simulate.set_defaults(run=_simulate)
 
@@ -179,6 +183,7 @@ def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> No
     )
     calls = ", ".join(f"{api} x{n}" for api, n in result.sagemaker_calls.items()) or "none"
     print(f"SageMaker calls accepted: {calls}")
+    print(f"AWS requests made by the functions: {len(result.requests)} (see --json)")
     if result.error:
         print(f"error: {result.error}\ncause: {_readable_cause(result.cause)}")
     if result.notifications:

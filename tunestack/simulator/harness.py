@@ -18,7 +18,14 @@ import boto3
 
 from tunestack.config import TeamConfig
 from tunestack.simulator.clock import SimClock, simulated_time
-from tunestack.simulator.deployment import ACCOUNT, Deployment, deploy, matches, upload_folder
+from tunestack.simulator.deployment import (
+    ACCOUNT,
+    Deployment,
+    check_jumpstart_cache,
+    deploy,
+    matches,
+    upload_folder,
+)
 from tunestack.simulator.endpoints import finish_endpoint
 from tunestack.simulator.lambdas import LambdaFaults, RequestLog, in_process_lambdas
 from tunestack.simulator.moto_gaps import step_functions_as_documented
@@ -32,11 +39,16 @@ _REAL_WAIT_SECONDS = 60.0
 
 
 class Simulator:
-    def __init__(self, outdir: Path, team: TeamConfig) -> None:
+    def __init__(self, outdir: Path, team: TeamConfig, jumpstart_cache: Path | None = None) -> None:
+        """``jumpstart_cache``: a local copy of a JumpStart bucket (``models_manifest.json`` and the
+        specs at their ``spec_key``) to serve instead of the fixtures; ValueError if it has no manifest."""
         self.outdir = outdir
         self.team = team
         self.region = team.region or "us-east-1"
         self.stack = load_stack(outdir, f"{team.stack_prefix}-pipelines")
+        if jumpstart_cache is not None:
+            check_jumpstart_cache(jumpstart_cache)
+        self.jumpstart_cache = jumpstart_cache
 
     def run(
         self,
@@ -98,7 +110,7 @@ class Simulator:
         if data_dir is not None:
             folders[prefix_of(runs[-1][1])] = data_dir
         with self._sandbox(clock, sagemaker, faults, requests):
-            deployment = deploy(self.stack, self.team, self.region)
+            deployment = deploy(self.stack, self.team, self.region, self.jumpstart_cache)
             for prefix, folder in folders.items():
                 upload_folder(folder, deployment.bucket, prefix)
             results = []

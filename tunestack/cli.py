@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         help="one JSON document on stdout; its 'requests' lists every AWS request the functions made, in order",
     )
     simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
+    simulate.add_argument(
+        "--jumpstart-cache",
+        type=Path,
+        metavar="DIR",
+        help="serve the simulated JumpStart bucket from a local copy of one: DIR/models_manifest.json and "
+        "each spec at its spec_key (every file in DIR is uploaded) instead of the bundled fixtures",
+    )
     simulate.set_defaults(run=_simulate)
 
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
@@ -119,6 +126,8 @@ def _simulate(args: argparse.Namespace) -> int:
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
     team = _team(args.team)
+    if args.jumpstart_cache is not None:
+        _check_jumpstart_cache(args.jumpstart_cache)
     payload, problem = _read_input(args.file)
     if problem:
         print(problem)
@@ -135,7 +144,7 @@ def _simulate(args: argparse.Namespace) -> int:
     elif (found := data_folder(args.file, payload)) is not None:
         uploads[found[0]] = found[1]
     outdir = ensure_synthesized(ROOT)
-    simulator = Simulator(outdir, team)
+    simulator = Simulator(outdir, team, jumpstart_cache=args.jumpstart_cache)
     runs = [(kind_of(p), p) for _, p in before] + [(args.kind, payload)]
     results = simulator.run_sequence(runs, args.scenario, uploads=uploads, warm_up=len(before))
     result = results[-1]
@@ -152,6 +161,19 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         _print_result(args, team, result)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _check_jumpstart_cache(folder: Path) -> None:
+    """A usage error if ``folder`` cannot serve as the JumpStart bucket; a warning on stderr for each
+    model whose spec file is missing (the run goes on: the first state then fails naming it)."""
+    from tunestack.simulator.deployment import check_jumpstart_cache
+
+    try:
+        warnings = check_jumpstart_cache(folder)
+    except ValueError as error:
+        raise UsageError(f"--jumpstart-cache {folder}: {error}") from None
+    for warning in warnings:
+        print(f"tunestack: warning: --jumpstart-cache: {warning}", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:

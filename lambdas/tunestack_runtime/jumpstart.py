@@ -204,6 +204,12 @@ class JumpStartModel:
         size = self.spec.get("training_volume_size")
         return int(size) if takes_ebs_volume and size is not None else DEFAULT_VOLUME_SIZE_GB
 
+    @property
+    def compresses_output(self) -> bool:
+        """Specs of large models ask for uncompressed artifacts (``estimator_kwargs``'s
+        ``disable_output_compression``), which SageMaker then writes under ``output/model/``."""
+        return not (self.spec.get("estimator_kwargs") or {}).get("disable_output_compression", False)
+
     def script_uri(self) -> str:
         key = self.spec.get("training_prepacked_script_key") or self.spec["training_script_key"]
         return f"s3://{self.bucket}/{key}"

@@ -15,7 +15,13 @@ from tunestack_runtime import jumpstart
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request, fine_tune_recipe
+from tunestack_runtime.training_job import (
+    TrainingRecipe,
+    create_request,
+    create_tuning_request,
+    fine_tune_recipe,
+    output_artifact_uri,
+)
 from tunestack_runtime.tune_input import validate_tune_input
 
 from tests.runtime.test_fine_tune_input import POLICY, VALID
@@ -178,6 +184,9 @@ def test_an_accepted_eula_reaches_the_job_as_the_spec_needs_and_is_recorded(s3: 
     }
     assert {c["ChannelName"] for c in params["InputDataConfig"]} == {"training", "code"}
     assert {"Key": "tunestack:eula-accepted", "Value": "true"} in params["Tags"]
+    # The spec's estimator_kwargs ask for uncompressed output (disable_output_compression).
+    assert params["OutputDataConfig"]["CompressionType"] == "NONE"
+    assert output_artifact_uri("b", "support-llama", compressed=False) == "s3://b/support-llama/output/model/"
     assert params["HyperParameters"]["per_device_train_batch_size"] == "2"  # per device: not multiplied by 8 GPUs
     # ml.g5.48xlarge has local storage: no volume key, and the spec's 256 GB applies only to EBS volumes.
     assert params["ResourceConfig"]["VolumeSizeInGB"] == 30 and "VolumeKmsKeyId" not in params["ResourceConfig"]

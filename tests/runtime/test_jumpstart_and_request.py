@@ -374,7 +374,11 @@ def test_a_tuning_request_shares_the_fine_tune_job_definition(s3: Any) -> None:
 def test_a_manifest_entry_without_its_spec_names_the_model_and_the_key(s3: Any) -> None:
     bucket = jumpstart.cache_bucket(REGION)
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=jumpstart.MANIFEST_KEY)["Body"].read())
-    manifest.append({"model_id": "ghost-tc-model", "version": "1.0.0", "min_version": "2.0.0", "spec_key": "x/ghost.json"})
+    manifest.append(
+        {"model_id": "ghost-tc-model", "version": "1.0.0", "min_version": "2.0.0", "spec_key": "x/ghost.json"}
+    )
     s3.put_object(Bucket=bucket, Key=jumpstart.MANIFEST_KEY, Body=json.dumps(manifest).encode())
-    with pytest.raises(InvalidInput, match=r"ghost-tc-model@1\.0\.0 is in the manifest of eu-west-1, but its spec s3://"):
+    with pytest.raises(
+        InvalidInput, match=r"ghost-tc-model@1\.0\.0 is in the manifest of eu-west-1, but its spec s3://"
+    ):
         jumpstart.load_model(s3, REGION, "ghost-tc-model", "*")

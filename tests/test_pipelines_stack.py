@@ -76,9 +76,42 @@ def test_tasks_retry_transient_errors_with_jitter_and_never_input_errors(
         assert "Lambda.ServiceException" in transient["ErrorEquals"]
         assert "SageMakerThrottled" in transient["ErrorEquals"]
         assert transient["JitterStrategy"] == "FULL" and transient["BackoffRate"] == 2
-        assert retries[1]["ErrorEquals"] == ["ResourceLimitExceeded"]
+        # A quota in use is retried slowly, about an hour and a half at most; a quota that can
+        # never fit the request (ResourceLimitExceeded) is not retried at all.
+        assert retries[1]["ErrorEquals"] == ["SageMakerQuotaInUse"] and retries[1]["MaxAttempts"] == 6
         retried = {e for r in retries for e in r["ErrorEquals"]}
-        assert not retried & {"InvalidInput", "PolicyViolation", "InvalidDataset", "States.ALL", "TrainingJobFailed"}
+        assert not retried & {
+            "InvalidInput",
+            "PolicyViolation",
+            "InvalidDataset",
+            "States.ALL",
+            "TrainingJobFailed",
+            "ResourceLimitExceeded",
+        }
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_the_first_state_replaces_the_input_with_its_plan(pipelines_templates: dict[str, Template], team: str) -> None:
+    """The state carries the request built from the input, never the input beside it."""
+    for pipeline, name in (
+        ("FineTune", "Validate input and dataset"),
+        ("Tune", "Validate input and warm start"),
+        ("Deploy", "Validate input and model"),
+    ):
+        validate = definition(pipelines_templates[team], pipeline)["States"][name]
+        assert validate["ResultSelector"] == {"Launch.$": "$"} and validate["ResultPath"] == "$"
+        assert validate["Parameters"]["ExecutionStartTime.$"] == "$$.Execution.StartTime"
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_every_function_that_names_or_adopts_knows_the_run(pipelines_templates: dict[str, Template], team: str) -> None:
+    states = definition(pipelines_templates[team])["States"]
+    for name in ("Train (waits for SageMaker)", "Reconcile after timeout"):
+        payload = states[name]["Parameters"].get("Payload", states[name]["Parameters"])
+        assert payload["ExecutionArn.$"] == "$$.Execution.Id"
+        assert payload["ExecutionStartTime.$"] == "$$.Execution.StartTime"
+    launch = states["Train (waits for SageMaker)"]["Parameters"]["Payload"]
+    assert launch["TaskTimeoutSeconds.$"] == "$.Launch.TaskTimeoutSeconds"  # the token lives as long
 
 
 @pytest.mark.parametrize("team", TEAMS)

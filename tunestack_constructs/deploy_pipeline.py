@@ -152,13 +152,7 @@ class DeployPipeline(Construct):
 
     def _state_machine(self, runtime: PipelineRuntime) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack deploy failed", fail_state="Deploy failed")
-        validate = parts.invoke(
-            self,
-            "Validate input and model",
-            self.validate_fn,
-            {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id},
-            result_path="$.Launch",
-        )
+        validate = parts.validate_task(self, "Validate input and model", self.validate_fn)
         prepare = parts.invoke(
             self,
             "Create model and endpoint config",

@@ -75,13 +75,7 @@ class FineTunePipeline(Construct):
 
     def _state_machine(self, runtime: PipelineRuntime, deploy: sfn.IStateMachine) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack fine-tune failed", fail_state="Fine-tune failed")
-        validate = parts.invoke(
-            self,
-            "Validate input and dataset",
-            self.validate_fn,
-            {"Input": sfn.JsonPath.entire_payload, "ExecutionArn": sfn.JsonPath.execution_id},
-            result_path="$.Launch",
-        )
+        validate = parts.validate_task(self, "Validate input and dataset", self.validate_fn)
         launch, reconcile = parts.wait_states(
             self,
             self.waiting,

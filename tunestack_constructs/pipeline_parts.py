@@ -19,7 +19,8 @@ from constructs import Construct
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
 
-#: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
+#: Errors worth retrying: the Lambda service's own, and SageMaker throttling, which every SageMaker
+#: call of every handler reports by this name (``tunestack_runtime.sagemaker_errors``).
 TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -27,6 +28,10 @@ TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "SageMakerThrottled",
 ]
+#: The account's SageMaker quota in use by other jobs: retried slowly, about an hour and a half at
+#: most, then the execution fails naming the quota. A quota that can never fit the request fails
+#: at once (ResourceLimitExceeded, not retried).
+QUOTA_IN_USE = "SageMakerQuotaInUse"
 #: Errors of the input or the job itself: retrying cannot help.
 INPUT_ERRORS = ["InvalidInput", "PolicyViolation", "InvalidDataset"]
 
@@ -40,9 +45,9 @@ def retry_transient(task: sfn.TaskStateBase) -> None:
         jitter_strategy=sfn.JitterType.FULL,
     )
     task.add_retry(
-        errors=["ResourceLimitExceeded"],
+        errors=[QUOTA_IN_USE],
         interval=cdk.Duration.minutes(5),
-        max_attempts=12,
+        max_attempts=6,
         backoff_rate=1.5,
         max_delay=cdk.Duration.minutes(30),
         jitter_strategy=sfn.JitterType.FULL,
@@ -67,6 +72,34 @@ def failure_path(scope: Construct, runtime: PipelineRuntime, *, subject: str, fa
     )
     notify.next(sfn.Fail(scope, fail_state, error_path="$.Error.Error", cause_path="$.Error.Cause"))
     return notify
+
+
+def execution_fields() -> dict[str, object]:
+    """What a function needs to know which run of which execution it serves (see
+    ``tunestack_runtime.executions``): the ARN, and the start time that tells a reused name apart."""
+    return {
+        "ExecutionArn": sfn.JsonPath.execution_id,
+        "ExecutionStartTime": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+    }
+
+
+def validate_task(scope: Construct, state_name: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+    """The first state: checks the input and builds the plan, which then *replaces* the state
+    (``{"Launch": plan}``), so the input is not carried beside the request built from it."""
+    task = tasks.LambdaInvoke(
+        scope,
+        state_name,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(
+            {"Input": sfn.JsonPath.entire_payload, "ExecutionName": sfn.JsonPath.execution_name, **execution_fields()}
+        ),
+        retry_on_service_exceptions=False,
+        payload_response_only=True,
+        result_selector={"Launch": sfn.JsonPath.object_at("$")},
+        result_path="$",
+    )
+    retry_transient(task)
+    return task
 
 
 def invoke(
@@ -154,9 +187,11 @@ def wait_states(
         functions.launch,
         {
             "TaskToken": sfn.JsonPath.task_token,
-            "ExecutionArn": sfn.JsonPath.execution_id,
+            **execution_fields(),
             request_field: sfn.JsonPath.object_at(f"$.Launch.{request_field}"),
             "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+            # The token lives as long as the wait.
+            "TaskTimeoutSeconds": sfn.JsonPath.number_at("$.Launch.TaskTimeoutSeconds"),
         },
         result_path="$.Result",
         wait_for_token=True,
@@ -166,7 +201,7 @@ def wait_states(
         scope,
         "Reconcile after timeout",
         functions.reconcile,
-        {name_field: sfn.JsonPath.string_at(f"$.Launch.{name_path}")},
+        {name_field: sfn.JsonPath.string_at(f"$.Launch.{name_path}"), **execution_fields()},
         result_path="$.Result",
     )
     launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")

@@ -145,17 +145,7 @@ class TunePipeline(Construct):
 
     def _state_machine(self, runtime: PipelineRuntime, deploy: sfn.IStateMachine) -> sfn.StateMachine:
         failed = parts.failure_path(self, runtime, subject="tunestack tune failed", fail_state="Tune failed")
-        validate = parts.invoke(
-            self,
-            "Validate input and warm start",
-            self.validate_fn,
-            {
-                "Input": sfn.JsonPath.entire_payload,
-                "ExecutionArn": sfn.JsonPath.execution_id,
-                "ExecutionName": sfn.JsonPath.execution_name,
-            },
-            result_path="$.Launch",
-        )
+        validate = parts.validate_task(self, "Validate input and warm start", self.validate_fn)
         launch, reconcile = parts.wait_states(
             self,
             self.waiting,

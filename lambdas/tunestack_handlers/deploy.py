@@ -10,6 +10,7 @@ from tunestack_runtime import endpoint_lifecycle
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.policy import TeamPolicy
 
 from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
@@ -24,7 +25,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     policy = TeamPolicy.from_environment(os.environ)
     request = validate_deploy_input(event["Input"], policy)
     plan = plan_deploy(
-        request, policy=policy, sagemaker=sagemaker(), s3=boto3.client("s3"), execution_arn=event["ExecutionArn"]
+        request, policy=policy, sagemaker=sagemaker(), s3=boto3.client("s3"), execution=Execution.of(event)
     )
     logger.info("validated", extra={"endpoint": plan["Endpoint"]["EndpointName"], "action": plan["Endpoint"]["Action"]})
     return plan
@@ -37,7 +38,7 @@ def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
         sagemaker=sagemaker(),
         cloudwatch=boto3.client("cloudwatch"),
         plan=event["Plan"],
-        execution_arn=event["ExecutionArn"],
+        execution=Execution.of(event),
     )
 
 
@@ -50,7 +51,8 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         table=token_table(),
         endpoint=event["Endpoint"],
         task_token=event["TaskToken"],
-        execution_arn=event["ExecutionArn"],
+        execution=Execution.of(event),
+        wait_seconds=int(event["TaskTimeoutSeconds"]),
         output_extras=event["OutputExtras"],
     )
 
@@ -63,4 +65,4 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(ENDPOINT, event["EndpointName"])
+    return reconcile_named(ENDPOINT, event["EndpointName"], event)

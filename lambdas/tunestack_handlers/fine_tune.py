@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from tunestack_runtime import datasets
 from tunestack_runtime.deploy_input import deploy_target
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
@@ -30,6 +31,7 @@ from tunestack_handlers.shared import (
 def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Check the input, the team policy and the dataset; build the job request. Creates nothing."""
     policy = TeamPolicy.from_environment(os.environ)
+    execution = Execution.of(event)
     request = validate_fine_tune_input(event["Input"], policy)
     s3 = boto3.client("s3")
     recipe = fine_tune_recipe(request, policy, s3)
@@ -39,7 +41,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         recipe=recipe,
         request=request,
         policy=policy,
-        execution_arn=event["ExecutionArn"],
+        execution=execution,
     )
     stopping = params["StoppingCondition"]
     limit = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
@@ -73,4 +75,4 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TRAINING, event["TrainingJobName"])
+    return reconcile_named(TRAINING, event["TrainingJobName"], event)

@@ -10,13 +10,16 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 from tunestack_runtime import job_lifecycle
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import KINDS
 from tunestack_runtime.job_lifecycle import JobKind
+from tunestack_runtime.sagemaker_errors import retrying_client
 
 logger = Logger(service="tunestack")
 
 #: Step Functions owns retries (with back-off and jitter, visible in the execution's history), so
-#: the SDK does not retry SageMaker calls behind its back.
+#: the SDK does not retry SageMaker calls behind its back; every call's throttling and quota errors
+#: come out as the names each task's Retry lists (``sagemaker_errors.retrying_client``).
 _NO_SDK_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -25,7 +28,7 @@ def token_table() -> Any:
 
 
 def sagemaker() -> Any:
-    return boto3.client("sagemaker", config=_NO_SDK_RETRIES)
+    return retrying_client(boto3.client("sagemaker", config=_NO_SDK_RETRIES))
 
 
 def launch_from_event(kind: JobKind, event: dict[str, Any], *, request_field: str) -> dict[str, Any]:
@@ -37,7 +40,8 @@ def launch_from_event(kind: JobKind, event: dict[str, Any], *, request_field: st
         table=token_table(),
         params=event[request_field],
         task_token=event["TaskToken"],
-        execution_arn=event["ExecutionArn"],
+        execution=Execution.of(event),
+        wait_seconds=int(event["TaskTimeoutSeconds"]),
         output_extras=event["OutputExtras"],
     )
 
@@ -59,9 +63,11 @@ def complete_from_event(
     return {"Completed": done, kind.name_field: name}
 
 
-def reconcile_named(kind: JobKind, name: str) -> dict[str, Any]:
+def reconcile_named(kind: JobKind, name: str, event: dict[str, Any]) -> dict[str, Any]:
     """After the wait timed out: describe the job once and end the wait either way."""
-    return job_lifecycle.reconcile(kind, sagemaker=sagemaker(), table=token_table(), job_name=name)
+    return job_lifecycle.reconcile(
+        kind, sagemaker=sagemaker(), table=token_table(), job_name=name, execution=Execution.of(event)
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

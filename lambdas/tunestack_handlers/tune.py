@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from tunestack_runtime import tuning_analysis
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import TUNING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tune_plan import plan_tuning
@@ -28,8 +29,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         policy=TeamPolicy.from_environment(os.environ),
         sagemaker=sagemaker(),
         s3=boto3.client("s3"),
-        execution_arn=event["ExecutionArn"],
-        execution_name=event["ExecutionName"],
+        execution=Execution.of(event),
         log=logger.info,
     )
     logger.info(
@@ -53,7 +53,7 @@ def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TUNING, event["TuningJobName"])
+    return reconcile_named(TUNING, event["TuningJobName"], event)
 
 
 @logger.inject_lambda_context(log_event=False)

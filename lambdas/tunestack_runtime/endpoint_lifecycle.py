@@ -17,9 +17,13 @@ from tunestack_runtime.errors import (
     EndpointTimedOut,
     EndpointUpdateRolledBack,
     JobConflict,
+    TransientError,
+    TunestackError,
 )
-from tunestack_runtime.job_lifecycle import JobKind, complete, not_visible, translate
-from tunestack_runtime.tags import EXECUTION_TAG, resource_tags
+from tunestack_runtime.executions import Execution
+from tunestack_runtime.job_lifecycle import JobKind, complete
+from tunestack_runtime.sagemaker_errors import not_visible, translate
+from tunestack_runtime.tags import LAUNCH_TAG, owner, resource_tags
 
 
 def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
@@ -55,21 +59,19 @@ def _exists(error: ClientError) -> bool:
     return "already exist" in str(error).lower()
 
 
-def _create_once(sagemaker: Any, create: Any, describe: Any, tags_of: Any, execution_arn: str, what: str) -> None:
-    """Create, or accept what this execution already created (a retried step)."""
+def _create_once(sagemaker: Any, create: Any, describe: Any, tags_of: Any, execution: Execution, what: str) -> None:
+    """Create, or accept what this run already created (a retried step)."""
     try:
         create()
     except ClientError as error:
         if not _exists(error):
             raise translate(error) from None
         tags = resource_tags(sagemaker, tags_of(describe()))
-        if tags.get(EXECUTION_TAG) != execution_arn:
-            raise JobConflict(
-                f"{what} exists and belongs to {tags.get(EXECUTION_TAG, 'no tunestack execution')}"
-            ) from None
+        if tags.get(LAUNCH_TAG) != execution.launch_key:
+            raise JobConflict(f"{what} exists and belongs to {owner(tags)}") from None
 
 
-def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution_arn: str) -> dict[str, Any]:
+def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution: Execution) -> dict[str, Any]:
     """The model, the endpoint config and the rollback alarms; nothing serves yet."""
     model, config = plan["CreateModel"], plan["CreateEndpointConfig"]
     _create_once(
@@ -77,7 +79,7 @@ def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution_
         lambda: sagemaker.create_model(**model),
         lambda: sagemaker.describe_model(ModelName=model["ModelName"]),
         lambda d: d["ModelArn"],
-        execution_arn,
+        execution,
         f"the model {model['ModelName']}",
     )
     _create_once(
@@ -85,7 +87,7 @@ def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution_
         lambda: sagemaker.create_endpoint_config(**config),
         lambda: sagemaker.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"]),
         lambda d: d["EndpointConfigArn"],
-        execution_arn,
+        execution,
         f"the endpoint config {config['EndpointConfigName']}",
     )
     for alarm in plan["Alarms"]:
@@ -100,17 +102,20 @@ def launch(
     table: Any,
     endpoint: dict[str, Any],
     task_token: str,
-    execution_arn: str,
+    execution: Execution,
+    wait_seconds: int,
     output_extras: dict[str, Any],
 ) -> dict[str, Any]:
-    """Create or update the endpoint, or adopt the deployment this execution already started."""
+    """Create or update the endpoint, or adopt the deployment this run already started. One
+    deployment per endpoint at a time: the token store refuses a second waiting run."""
     name, ours = endpoint["EndpointName"], endpoint["EndpointConfigName"]
-    if not token_store.put_unless_waiting(
+    if not token_store.put(
         table,
-        job_name=name,
         job_type=ENDPOINT.job_type,
+        job_name=name,
         task_token=task_token,
-        execution_arn=execution_arn,
+        execution=execution,
+        wait_seconds=wait_seconds,
         extras=output_extras,
     ):
         raise EndpointBusy(
@@ -131,8 +136,11 @@ def launch(
             arn = sagemaker.update_endpoint(
                 EndpointName=name, EndpointConfigName=ours, DeploymentConfig=endpoint["DeploymentConfig"]
             )["EndpointArn"]
-    except ClientError as error:
-        token_store.take(table, name)
+    except (ClientError, TunestackError, TransientError) as error:
+        # SageMaker refused: nothing was created, so nothing is waited on (a retry stores again).
+        token_store.take(table, ENDPOINT.job_type, name, launch_key=execution.launch_key)
+        if not isinstance(error, ClientError):
+            raise
         if _exists(error):
             raise JobConflict(
                 f"$.EndpointName ({name}): an endpoint of that name exists and is not this team's"

@@ -8,17 +8,17 @@ the alarms the pipeline creates for it; the old config keeps serving until the n
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.hosting import model_source, serving_container
 from tunestack_runtime.instances import takes_volume_key
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tags import EXECUTION_TAG, TEAM_TAG, resource_tags
+from tunestack_runtime.tags import TEAM_TAG, execution_tags, resource_tags
 
 VARIANT = "AllTraffic"
 #: Blue/green: the new fleet takes all traffic at once, then bakes while the alarms watch it.
@@ -27,9 +27,10 @@ UPDATE_LIMIT_SECONDS = 3600
 CREATE_LIMIT_SECONDS = 2 * 3600
 
 
-def resource_name(endpoint: str, execution_arn: str) -> str:
-    """Model and endpoint config name: the endpoint's, and 8 characters of this execution (<= 63)."""
-    return f"{endpoint[:54].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+def resource_name(endpoint: str, execution: Execution) -> str:
+    """Model and endpoint config name: the endpoint's, and 8 characters of this run (<= 63), so a
+    retried step finds them and an execution reusing a name never does."""
+    return f"{endpoint[:54].rstrip('-')}-{execution.short_id()}"
 
 
 def alarm_names(policy: TeamPolicy, endpoint: str) -> list[str]:
@@ -76,14 +77,14 @@ def plan_deploy(
     policy: TeamPolicy,
     sagemaker: Any,
     s3: Any,
-    execution_arn: str,
+    execution: Execution,
 ) -> dict[str, Any]:
     """The launch's input: CreateModel, CreateEndpointConfig, the alarms, and the endpoint call."""
     target = request.target
     source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
-    name = resource_name(target.endpoint_name, execution_arn)
-    tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
+    name = resource_name(target.endpoint_name, execution)
+    tags = [{"Key": TEAM_TAG, "Value": policy.team}, *execution_tags(execution, "deploy")]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,
         "ModelName": name,

@@ -5,6 +5,10 @@ Waiting costs the execution a constant number of state transitions: the launch t
 state, or when the reconcile step describes the job once after the task's timeout. The same code
 serves every kind of job (see ``job_kinds``); a kind says how to create, describe and stop it and
 what its outcome looks like.
+
+Ownership: a job carries its execution's launch key (``tags.LAUNCH_TAG``). A retried launch of
+the same run adopts the job it created; anything else of that name is a conflict, whether another
+execution holds it now or an earlier execution of the same name created it.
 """
 
 from __future__ import annotations
@@ -19,23 +23,14 @@ from botocore.exceptions import ClientError
 
 from tunestack_runtime import token_store
 from tunestack_runtime.errors import JobConflict, TransientError, TunestackError
-from tunestack_runtime.tags import EXECUTION_TAG, resource_tags
+from tunestack_runtime.executions import Execution
+from tunestack_runtime.sagemaker_errors import already_exists, not_visible, translate
+from tunestack_runtime.tags import EXECUTION_TAG, LAUNCH_TAG, owner, resource_tags, tag_safe
 
 LOG = logging.getLogger(__name__)
 #: The launch task may wait this much longer than the job's own limit (queueing, start-up, upload
 #: of the model, an endpoint's bake time) before the reconcile step describes it.
 TIMEOUT_MARGIN_SECONDS = 1800
-#: What SageMaker answers for a resource that does not exist, or that IAM hides (another team's).
-_NOT_VISIBLE = {"ResourceNotFound", "ValidationException", "AccessDeniedException"}
-_THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure"}
-
-
-class SageMakerThrottled(TransientError):
-    """SageMaker throttled or failed the call; retried with backoff."""
-
-
-class ResourceLimitExceeded(TransientError):
-    """The account's SageMaker quota is in use; retried slowly while capacity frees up."""
 
 
 @dataclass(frozen=True)
@@ -62,27 +57,6 @@ class JobKind:
     input_field: str  # the input field a name conflict is reported on
 
 
-def translate(error: ClientError) -> Exception:
-    """Throttling and quota errors become retryable domain errors; anything else stays as is."""
-    code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", str(error))
-    if code in _THROTTLING:
-        return SageMakerThrottled(f"{code}: {message}")
-    if code == "ResourceLimitExceeded":
-        return ResourceLimitExceeded(message)
-    return error
-
-
-def not_visible(error: ClientError) -> bool:
-    """The resource is missing, or IAM hides it: either way this team has no such resource."""
-    return error.response.get("Error", {}).get("Code") in _NOT_VISIBLE
-
-
-def _already_exists(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code", "")
-    return code in {"ResourceInUse", "ValidationException"} and "already" in str(error).lower()
-
-
 def launch(
     kind: JobKind,
     *,
@@ -91,38 +65,64 @@ def launch(
     table: Any,
     params: dict[str, Any],
     task_token: str,
-    execution_arn: str,
+    execution: Execution,
+    wait_seconds: int,
     output_extras: dict[str, Any],
 ) -> dict[str, Any]:
-    """Create the job, or adopt the one this execution already created (a retried launch)."""
+    """Create the job, or adopt the one this run already created (a retried launch)."""
     name = params[kind.name_field]
-    token_store.put(
+    stored = token_store.put(
         table,
-        job_name=name,
         job_type=kind.job_type,
+        job_name=name,
         task_token=task_token,
-        execution_arn=execution_arn,
+        execution=execution,
+        wait_seconds=wait_seconds,
         extras=output_extras,
     )
+    if not stored:
+        raise JobConflict(
+            f"{kind.input_field}: another execution is running a {kind.noun} named {name!r}; "
+            "choose another name, or start again once it has ended"
+        )
     try:
         assert kind.create is not None, f"{kind.job_type} launches through its own module"
         arn = kind.create(sagemaker, params)
         return {kind.name_field: name, kind.arn_field: arn, "Adopted": False}
-    except ClientError as error:
-        if not _already_exists(error):
-            raise translate(error) from None
-    description = kind.describe(sagemaker, name)
-    tags = resource_tags(sagemaker, description[kind.arn_field])
-    if tags.get(EXECUTION_TAG) != execution_arn:
-        token_store.take(table, name)
-        raise JobConflict(
-            f"{kind.input_field}: a {kind.noun} named {name!r} already exists and belongs to "
-            f"{tags.get(EXECUTION_TAG, 'no tunestack execution')}; choose another name"
-        )
+    except (ClientError, TunestackError, TransientError) as error:
+        if not (isinstance(error, ClientError) and already_exists(error)):
+            # SageMaker refused: nothing was created, so nothing is waited on (a retry stores again).
+            token_store.take(table, kind.job_type, name, launch_key=execution.launch_key)
+            raise (translate(error) if isinstance(error, ClientError) else error) from None
+    description = describe_own(kind, sagemaker=sagemaker, table=table, name=name, execution=execution)
     if description[kind.status_field] in kind.terminal:
         # It ended before this retry stored its token: no event will come again, complete now.
         complete(kind, sagemaker=sagemaker, sfn=sfn, table=table, job_name=name)
     return {kind.name_field: name, kind.arn_field: description[kind.arn_field], "Adopted": True}
+
+
+def describe_own(kind: JobKind, *, sagemaker: Any, table: Any, name: str, execution: Execution) -> dict[str, Any]:
+    """The job of that name, if this run created it; otherwise release the token and raise JobConflict."""
+    try:
+        description = kind.describe(sagemaker, name)
+        tags = resource_tags(sagemaker, description[kind.arn_field])
+    except ClientError as error:
+        if not not_visible(error):
+            raise
+        description, tags = {}, {}
+    if tags.get(LAUNCH_TAG) == execution.launch_key:
+        return description
+    token_store.take(table, kind.job_type, name, launch_key=execution.launch_key)
+    if not description:
+        whose = "another team"
+    elif tags.get(EXECUTION_TAG) == tag_safe(execution.arn):
+        whose = "an earlier execution of the same name (Step Functions reuses a name after 90 days)"
+    else:
+        whose = owner(tags)
+    raise JobConflict(
+        f"{kind.input_field}: a {kind.noun} named {name!r} already exists and belongs to {whose}; "
+        "SageMaker never reuses a name, choose another"
+    )
 
 
 def complete(kind: JobKind, *, sagemaker: Any, sfn: Any, table: Any, job_name: str) -> bool:
@@ -130,7 +130,7 @@ def complete(kind: JobKind, *, sagemaker: Any, sfn: Any, table: Any, job_name: s
     description = kind.describe(sagemaker, job_name)
     if description[kind.status_field] not in kind.terminal:
         return False
-    waiting = token_store.take(table, job_name)
+    waiting = token_store.take(table, kind.job_type, job_name)
     if waiting is None:
         LOG.info("no execution waits on %s (duplicate event, or already reconciled)", job_name)
         return False
@@ -148,10 +148,10 @@ def complete(kind: JobKind, *, sagemaker: Any, sfn: Any, table: Any, job_name: s
     return True
 
 
-def reconcile(kind: JobKind, *, sagemaker: Any, table: Any, job_name: str) -> dict[str, Any]:
+def reconcile(kind: JobKind, *, sagemaker: Any, table: Any, job_name: str, execution: Execution) -> dict[str, Any]:
     """After the launch task timed out: describe once, and end the wait one way or the other."""
     description = kind.describe(sagemaker, job_name)
-    waiting = token_store.take(table, job_name)
+    waiting = token_store.take(table, kind.job_type, job_name, launch_key=execution.launch_key)
     extras = waiting.extras if waiting else {}
     status = description[kind.status_field]
     if status not in kind.terminal:
@@ -170,18 +170,20 @@ def reconcile(kind: JobKind, *, sagemaker: Any, table: Any, job_name: str) -> di
 def stop_jobs_of_execution(
     kinds: Mapping[str, JobKind], *, sagemaker: Any, table: Any, execution_arn: str
 ) -> list[str]:
-    """Stop what an aborted or timed-out execution launched; returns the jobs asked to stop."""
+    """Stop what an execution that ended without completing its wait launched (it failed, was
+    aborted or timed out); returns the jobs asked to stop."""
     stopped = []
     for job in token_store.jobs_of_execution(table, execution_arn):
         kind = kinds.get(job["JobType"])
-        token_store.take(table, job["JobName"])  # nothing waits any more, so nothing is blocked
+        token_store.take(table, job["JobType"], job["JobName"])  # nothing waits any more, so nothing is blocked
         if kind is None or kind.stop is None:
             continue
         try:
             kind.stop(sagemaker, job["JobName"])
             stopped.append(job["JobName"])
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ValidationException":
+            # Already ended, or never created (the launch failed before its create call).
+            if not not_visible(error):
                 raise translate(error) from None
-            LOG.info("%s had already ended: %s", job["JobName"], error)
+            LOG.info("%s was not running: %s", job["JobName"], error)
     return stopped

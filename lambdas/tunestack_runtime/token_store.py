@@ -1,8 +1,14 @@
-"""Task tokens of executions waiting for a SageMaker job, kept in DynamoDB by job name.
+"""Task tokens of executions waiting for a SageMaker job or endpoint, kept in DynamoDB.
 
-A launch stores the token before it creates the job, so a state-change event that arrives at once
-still finds it. Taking a token deletes it atomically: of several events for one change (SageMaker
-may send duplicates), only the first completes the execution.
+An item's key is the kind and the name of what is waited on (``TrainingJob/churn``), so a training
+job, a tuning job and an endpoint of the same name never meet. A launch stores its token before
+it creates the job, so a state-change event that arrives at once still finds it, and never over
+another launch's: two executions racing for one name, the second finds the first's token and
+stops there. Taking a token deletes it atomically: of several events for one change (SageMaker may
+send duplicates), only the first completes the execution.
+
+A token lives as long as its wait (the launch task's timeout) and a day more, then DynamoDB's TTL
+removes it.
 """
 
 from __future__ import annotations
@@ -12,9 +18,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Tokens outlive the longest job (28 days) by a day, then DynamoDB's TTL removes them.
-TOKEN_TTL_SECONDS = 29 * 24 * 3600
+from tunestack_runtime.executions import Execution
+
+#: A token outlives its wait by this much, so the reconcile after a timeout still finds it.
+TOKEN_MARGIN_SECONDS = 24 * 3600
 EXECUTION_INDEX = "ByExecution"
+_SEPARATOR = "/"
+
+
+def key(job_type: str, job_name: str) -> str:
+    return f"{job_type}{_SEPARATOR}{job_name}"
 
 
 @dataclass(frozen=True)
@@ -23,82 +36,72 @@ class WaitingExecution:
     job_type: str
     task_token: str
     execution_arn: str
+    launch_key: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-def _item(
-    *, job_name: str, job_type: str, task_token: str, execution_arn: str, extras: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "JobName": job_name,
-        "JobType": job_type,
-        "TaskToken": task_token,
-        "ExecutionArn": execution_arn,
-        "Extras": json.dumps(extras or {}),
-        "ExpiresAt": int(time.time()) + TOKEN_TTL_SECONDS,
-    }
 
 
 def put(
     table: Any,
     *,
-    job_name: str,
     job_type: str,
+    job_name: str,
     task_token: str,
-    execution_arn: str,
+    execution: Execution,
+    wait_seconds: int,
     extras: dict[str, Any] | None = None,
-) -> None:
-    """Store the token; ``extras`` are output fields known at launch (e.g. the parent model)."""
-    table.put_item(
-        Item=_item(
-            job_name=job_name, job_type=job_type, task_token=task_token, execution_arn=execution_arn, extras=extras
+) -> bool:
+    """Store the token unless another run waits on ``job_name``; the same run may store it again
+    (a retried launch, whose token is the live one). False: another run waits on it.
+    ``extras`` are output fields known at launch (e.g. the parent model)."""
+    try:
+        table.put_item(
+            Item={
+                "JobName": key(job_type, job_name),
+                "JobType": job_type,
+                "TaskToken": task_token,
+                "ExecutionArn": execution.arn,
+                "LaunchKey": execution.launch_key,
+                "Extras": json.dumps(extras or {}),
+                "ExpiresAt": int(time.time()) + int(wait_seconds) + TOKEN_MARGIN_SECONDS,
+            },
+            ConditionExpression="attribute_not_exists(JobName) OR LaunchKey = :me",
+            ExpressionAttributeValues={":me": execution.launch_key},
         )
-    )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
-def take(table: Any, job_name: str) -> WaitingExecution | None:
-    """Remove and return the waiting execution of ``job_name``; None if another event took it."""
-    response = table.delete_item(Key={"JobName": job_name}, ReturnValues="ALL_OLD")
+def take(table: Any, job_type: str, job_name: str, *, launch_key: str | None = None) -> WaitingExecution | None:
+    """Remove and return the execution waiting on ``job_name``; None if nothing waits (another event
+    took it). With ``launch_key``, only that run's token: never another execution's."""
+    condition: dict[str, Any] = {}
+    if launch_key is not None:
+        condition = {"ConditionExpression": "LaunchKey = :me", "ExpressionAttributeValues": {":me": launch_key}}
+    try:
+        response = table.delete_item(Key={"JobName": key(job_type, job_name)}, ReturnValues="ALL_OLD", **condition)
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return None
     item = response.get("Attributes")
     if not item:
         return None
     return WaitingExecution(
-        job_name=item["JobName"],
+        job_name=job_name,
         job_type=item["JobType"],
         task_token=item["TaskToken"],
         execution_arn=item["ExecutionArn"],
+        launch_key=item.get("LaunchKey", ""),
         extras=json.loads(item.get("Extras", "{}")),
     )
 
 
 def jobs_of_execution(table: Any, execution_arn: str) -> list[dict[str, str]]:
+    """``{"JobName", "JobType"}`` of every token the execution still holds."""
     response = table.query(
         IndexName=EXECUTION_INDEX,
         KeyConditionExpression="ExecutionArn = :arn",
         ExpressionAttributeValues={":arn": execution_arn},
     )
-    return [{"JobName": i["JobName"], "JobType": i["JobType"]} for i in response.get("Items", [])]
-
-
-def put_unless_waiting(
-    table: Any,
-    *,
-    job_name: str,
-    job_type: str,
-    task_token: str,
-    execution_arn: str,
-    extras: dict[str, Any] | None = None,
-) -> bool:
-    """Store the token unless another execution already waits on ``job_name`` (one endpoint, one
-    deployment at a time); the same execution may store it again (a retried launch)."""
-    try:
-        table.put_item(
-            Item=_item(
-                job_name=job_name, job_type=job_type, task_token=task_token, execution_arn=execution_arn, extras=extras
-            ),
-            ConditionExpression="attribute_not_exists(JobName) OR ExecutionArn = :me",
-            ExpressionAttributeValues={":me": execution_arn},
-        )
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return [
+        {"JobName": i["JobName"].partition(_SEPARATOR)[2], "JobType": i["JobType"]} for i in response.get("Items", [])
+    ]

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
 from tunestack_runtime.errors import InvalidInput
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.input_fields import Algorithm
 from tunestack_runtime.instances import scaled_batch_size, takes_volume_key
 from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tags import EULA_TAG, EXECUTION_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
+from tunestack_runtime.tags import EULA_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG, execution_tags
 
 if TYPE_CHECKING:  # the validators are not needed to build a request
     from tunestack_runtime.fine_tune_input import FineTuneRequest
@@ -306,10 +307,10 @@ def _channel(name: str, uri: str, content_type: str | None) -> dict[str, Any]:
     return channel
 
 
-def team_tags(policy: TeamPolicy, execution_arn: str, recipe: TrainingRecipe) -> list[dict[str, str]]:
+def team_tags(policy: TeamPolicy, execution: Execution, recipe: TrainingRecipe, pipeline: str) -> list[dict[str, str]]:
     tags = [
         {"Key": TEAM_TAG, "Value": policy.team},
-        {"Key": EXECUTION_TAG, "Value": execution_arn},
+        *execution_tags(execution, pipeline),
         {"Key": MODEL_TAG, "Value": recipe.parent_model},
     ]
     if recipe.inference_image:
@@ -327,14 +328,16 @@ def hyperparameters_for(recipe: TrainingRecipe, job_name: str) -> dict[str, str]
 
 
 def create_request(
-    *, job_name: str, recipe: TrainingRecipe, request: FineTuneRequest, policy: TeamPolicy, execution_arn: str
+    *, job_name: str, recipe: TrainingRecipe, request: FineTuneRequest, policy: TeamPolicy, execution: Execution
 ) -> dict[str, Any]:
-    """The CreateTrainingJob parameters; output lands in ``s3://<bucket>/<job_name>/output/``."""
+    """The CreateTrainingJob parameters; output lands in ``s3://<bucket>/<job_name>/output/``, spot
+    checkpoints in ``s3://<bucket>/<job_name>/checkpoints/`` (the job's own: SageMaker never reuses
+    a training job's name)."""
     return {
         "TrainingJobName": job_name,
         **job_definition(recipe=recipe, resources=request, policy=policy, checkpoint_prefix=job_name),
         "HyperParameters": hyperparameters_for(recipe, job_name),
-        "Tags": team_tags(policy, execution_arn, recipe),
+        "Tags": team_tags(policy, execution, recipe, "fine-tune"),
     }
 
 
@@ -349,7 +352,7 @@ def create_tuning_request(
     recipe: TrainingRecipe,
     resources: Resources,
     policy: TeamPolicy,
-    execution_arn: str,
+    execution: Execution,
     config: Mapping[str, Any],
     warm_start: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -364,7 +367,7 @@ def create_tuning_request(
         "HyperParameterTuningJobName": tuning_job_name,
         "HyperParameterTuningJobConfig": dict(config),
         "TrainingJobDefinition": {**definition, "StaticHyperParameters": hyperparameters_for(recipe, tuning_job_name)},
-        "Tags": team_tags(policy, execution_arn, recipe),
+        "Tags": team_tags(policy, execution, recipe, "tune"),
     }
     if warm_start is not None:
         params["WarmStartConfig"] = dict(warm_start)

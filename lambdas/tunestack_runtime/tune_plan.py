@@ -6,7 +6,6 @@ data channels.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -19,10 +18,12 @@ from botocore.exceptions import ClientError
 from tunestack_runtime import datasets, warm_start
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.input_fields import BUILT_INS
-from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS, not_visible
+from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
 from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.sagemaker_errors import not_visible
 from tunestack_runtime.tags import MODEL_TAG, TEAM_TAG, resource_tags
 from tunestack_runtime.training_job import PLATFORM_CHANNELS, TrainingRecipe, create_tuning_request, resolve_recipe
 from tunestack_runtime.tune_input import TuneRequest, validate_tune_input
@@ -151,10 +152,11 @@ def _algorithm_of(model_tag: str, definition: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def tuning_job_name(execution_name: str, execution_arn: str) -> str:
-    """At most 32 letters, digits and hyphens, the same for every retry of one execution."""
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", execution_name).strip("-")[:23].rstrip("-") or "tune"
-    return f"{readable}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+def tuning_job_name(execution: Execution) -> str:
+    """At most 32 letters, digits and hyphens, the same for every retry of one execution, and
+    another for an execution that reuses its name."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", execution.name).strip("-")[:23].rstrip("-") or "tune"
+    return f"{readable}-{execution.short_id()}"
 
 
 def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe:
@@ -256,8 +258,7 @@ def plan_tuning(
     policy: TeamPolicy,
     sagemaker: Any,
     s3: Any,
-    execution_arn: str,
-    execution_name: str,
+    execution: Execution,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """The launch's input: the CreateHyperParameterTuningJob request, the wait's timeout and what
@@ -272,7 +273,7 @@ def plan_tuning(
     assert request.config is not None
     recipe = _recipe(request, policy, s3)
     data = _check_data(s3, recipe)
-    name = request.tuning_job_name or tuning_job_name(execution_name, execution_arn)
+    name = request.tuning_job_name or tuning_job_name(execution)
     current = warm_start.TuningRun(
         name=name,
         status="InProgress",
@@ -290,7 +291,7 @@ def plan_tuning(
         recipe=recipe,
         resources=request,
         policy=policy,
-        execution_arn=execution_arn,
+        execution=execution,
         config=request.config.raw,
         warm_start=warm_config,
     )

@@ -20,6 +20,7 @@ import pytest
 from moto import mock_aws
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.instances import has_local_storage
 from tunestack_runtime.policy import TeamPolicy
@@ -149,7 +150,9 @@ def tunestack_request(s3: Any, model_id: str, version: str, region: str, instanc
     policy = _policy(region, instance_type)
     request = validate_fine_tune_input(payload, policy)
     recipe = fine_tune_recipe(request, policy, s3)
-    return create_request(job_name=JOB, recipe=recipe, request=request, policy=policy, execution_arn="arn:x")
+    return create_request(
+        job_name=JOB, recipe=recipe, request=request, policy=policy, execution=Execution("arn:x", "t")
+    )
 
 
 def oracle_request(model_id: str, version: str, region: str, instance_type: str, **hyperparameters: str) -> Any:

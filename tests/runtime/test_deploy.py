@@ -13,7 +13,8 @@ from tunestack_runtime import endpoint_lifecycle, token_store
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, PolicyViolation
-from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, MODEL_TAG, TEAM_TAG
+from tunestack_runtime.executions import Execution
+from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, LAUNCH_TAG, MODEL_TAG, PIPELINE_TAG, TEAM_TAG
 
 from tests.runtime.test_job_lifecycle import RecordingStepFunctions
 from tests.runtime.test_tune_input import SEED_INPUT
@@ -26,7 +27,8 @@ POLICY = dataclasses.replace(
     hosting_instance_types=("ml.m5.xlarge", "ml.g5.xlarge", "ml.g4dn.xlarge"),
     default_hosting_instance_type="ml.m5.xlarge",
 )
-EXECUTION = "arn:aws:states:eu-west-1:111122223333:execution:deploy:run-1"
+EXECUTION = Execution("arn:aws:states:eu-west-1:111122223333:execution:deploy:run-1", "2026-01-05T09:00:00.000Z")
+SECOND = Execution(EXECUTION.arn + "-2", EXECUTION.start_time)
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def training_job(
 
 def plan(aws: dict[str, Any], payload: dict[str, Any], policy: Any = POLICY) -> dict[str, Any]:
     request = validate_deploy_input(payload, policy)
-    return plan_deploy(request, policy=policy, sagemaker=aws["sagemaker"], s3=aws["s3"], execution_arn=EXECUTION)
+    return plan_deploy(request, policy=policy, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=EXECUTION)
 
 
 INVALID = [
@@ -150,22 +152,23 @@ def test_a_missing_job_is_named(aws: dict[str, Any]) -> None:
         plan(aws, {"TrainingJobName": "nope", "EndpointName": "e"})
 
 
-def deploy_once(aws: dict[str, Any], endpoint: str = "churn", execution: str = EXECUTION) -> dict[str, Any]:
+def deploy_once(aws: dict[str, Any], endpoint: str = "churn", execution: Execution = EXECUTION) -> dict[str, Any]:
     """Plan, prepare and launch a deployment, as the state machine's first three states do."""
     if "xgb-1" not in aws["sim"].jobs:
         training_job(aws, "xgb-1", {TEAM_TAG: "nlp", MODEL_TAG: "xgboost:1.7-1"})
     request = validate_deploy_input({"TrainingJobName": "xgb-1", "EndpointName": endpoint}, POLICY)
-    planned = plan_deploy(request, policy=POLICY, sagemaker=aws["sagemaker"], s3=aws["s3"], execution_arn=execution)
+    planned = plan_deploy(request, policy=POLICY, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=execution)
     endpoint_lifecycle.prepare(
-        sagemaker=aws["sagemaker"], cloudwatch=boto3.client("cloudwatch"), plan=planned, execution_arn=execution
+        sagemaker=aws["sagemaker"], cloudwatch=boto3.client("cloudwatch"), plan=planned, execution=execution
     )
     endpoint_lifecycle.launch(
         sagemaker=aws["sagemaker"],
         sfn=aws["sfn"],
         table=aws["table"],
         endpoint=planned["Endpoint"],
-        task_token=f"token-{execution}",
-        execution_arn=execution,
+        task_token=f"token-{execution.launch_key}",
+        execution=execution,
+        wait_seconds=3600,
         output_extras=planned["OutputExtras"],
     )
     return planned
@@ -176,8 +179,8 @@ def test_an_existing_endpoint_is_updated_in_place_with_blue_green_and_alarms(aws
 
     first = deploy_once(aws)
     finish_endpoint(aws["sim"], "churn", "InService")
-    token_store.take(aws["table"], "churn")
-    second = deploy_once(aws, execution=EXECUTION + "-2")
+    token_store.take(aws["table"], "Endpoint", "churn")
+    second = deploy_once(aws, execution=SECOND)
     assert second["Endpoint"]["Action"] == "Update"
     policy = second["Endpoint"]["DeploymentConfig"]
     assert policy["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
@@ -194,7 +197,7 @@ def test_an_existing_endpoint_is_updated_in_place_with_blue_green_and_alarms(aws
 def test_a_second_deployment_waits_its_turn(aws: dict[str, Any]) -> None:
     deploy_once(aws)
     with pytest.raises(EndpointBusy, match=r"\(churn\): it is Creating; deploy again once it is InService"):
-        deploy_once(aws, execution=EXECUTION + "-2")
+        deploy_once(aws, execution=SECOND)
 
 
 def test_a_retried_launch_adopts_its_own_deployment(aws: dict[str, Any]) -> None:
@@ -205,7 +208,8 @@ def test_a_retried_launch_adopts_its_own_deployment(aws: dict[str, Any]) -> None
         table=aws["table"],
         endpoint=planned["Endpoint"],
         task_token="token-retry",
-        execution_arn=EXECUTION,
+        execution=EXECUTION,
+        wait_seconds=3600,
         output_extras=planned["OutputExtras"],
     )
     assert again["Adopted"] is True and aws["sim"].calls["CreateEndpoint"] == 1
@@ -216,7 +220,7 @@ def test_another_teams_endpoint_is_refused(aws: dict[str, Any]) -> None:
 
     deploy_once(aws)
     finish_endpoint(aws["sim"], "churn", "InService")
-    token_store.take(aws["table"], "churn")
+    token_store.take(aws["table"], "Endpoint", "churn")
     training_job(aws, "xgb-v", {TEAM_TAG: "vision", MODEL_TAG: "xgboost:1.7-1"})
     with pytest.raises(PolicyViolation, match=r"\$\.EndpointName \(churn\): belongs to nlp, not to vision"):
         plan(aws, {"TrainingJobName": "xgb-v", "EndpointName": "churn"}, dataclasses.replace(POLICY, team="vision"))
@@ -242,4 +246,9 @@ def test_the_execution_tag_marks_what_a_deployment_created(aws: dict[str, Any]) 
     planned = deploy_once(aws)
     arn = aws["sagemaker"].describe_model(ModelName=planned["CreateModel"]["ModelName"])["ModelArn"]
     tags = {t["Key"]: t["Value"] for t in aws["sagemaker"].list_tags(ResourceArn=arn)["Tags"]}
-    assert tags == {TEAM_TAG: "nlp", EXECUTION_TAG: EXECUTION}
+    assert tags == {
+        TEAM_TAG: "nlp",
+        EXECUTION_TAG: EXECUTION.arn,
+        LAUNCH_TAG: EXECUTION.launch_key,
+        PIPELINE_TAG: "deploy",
+    }

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request
 from tunestack_runtime.tune_input import validate_tune_input
@@ -114,7 +115,11 @@ def test_a_mutated_fine_tune_input_validates_or_names_a_field(data: st.DataObjec
     assert NAME_63.fullmatch(request.model_name)
     recipe = dataclasses.replace(built_in("xgboost"), hyperparameters=request.hyperparameters)
     params = create_request(
-        job_name=request.model_name, recipe=recipe, request=request, policy=FINE_TUNE_POLICY, execution_arn="e"
+        job_name=request.model_name,
+        recipe=recipe,
+        request=request,
+        policy=FINE_TUNE_POLICY,
+        execution=Execution("e", "t"),
     )
     check_training_limits(params)
 
@@ -142,7 +147,7 @@ def test_a_mutated_tune_input_validates_or_names_a_field(data: st.DataObject) ->
         recipe=recipe,
         resources=request,
         policy=TUNE_POLICY,
-        execution_arn="e",
+        execution=Execution("e", "t"),
         config=request.config.raw,
     )
     check_training_limits(params["TrainingJobDefinition"])

@@ -11,7 +11,10 @@ import pytest
 from moto import mock_aws
 from tunestack_runtime import job_lifecycle, token_store
 from tunestack_runtime.errors import JobConflict, TrainingJobFailed, TrainingJobTimedOut
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import KINDS, TRAINING
+from tunestack_runtime.sagemaker_errors import SageMakerThrottled, retrying_client
+from tunestack_runtime.tags import execution_tags
 
 from tunestack.simulator.clock import SimClock
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
@@ -57,7 +60,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield {"sagemaker": boto3.client("sagemaker"), "table": table, "sim": sim, "sfn": RecordingStepFunctions()}
 
 
-def params(name: str = "job-1", execution: str = "arn:exec:1") -> dict[str, Any]:
+FIRST = Execution("arn:aws:states:us-east-1:123456789012:execution:fine-tune:run-1", "2026-01-05T09:00:00.000Z")
+OTHER = Execution("arn:aws:states:us-east-1:123456789012:execution:fine-tune:run-2", "2026-01-05T09:05:00.000Z")
+#: The name of FIRST used again 91 days later: the same ARN, another run.
+REUSED = Execution(FIRST.arn, "2026-04-06T09:00:00.000Z")
+
+
+def params(name: str = "job-1", execution: Execution = FIRST) -> dict[str, Any]:
     return {
         "TrainingJobName": name,
         "RoleArn": "arn:aws:iam::123456789012:role/jobs",
@@ -74,23 +83,32 @@ def params(name: str = "job-1", execution: str = "arn:exec:1") -> dict[str, Any]
         "OutputDataConfig": {"S3OutputPath": "s3://bucket/"},
         "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-        "Tags": [{"Key": "tunestack:execution", "Value": execution}],
+        "Tags": [{"Key": "tunestack:team", "Value": "nlp"}, *execution_tags(execution, "fine-tune")],
     }
 
 
 def launch(
-    aws: dict[str, Any], name: str = "job-1", execution: str = "arn:exec:1", token: str = "t1"
+    aws: dict[str, Any],
+    name: str = "job-1",
+    execution: Execution = FIRST,
+    token: str = "t1",
+    sagemaker: Any = None,
 ) -> dict[str, Any]:
     return job_lifecycle.launch(
         TRAINING,
-        sagemaker=aws["sagemaker"],
+        sagemaker=sagemaker or aws["sagemaker"],
         sfn=aws["sfn"],
         table=aws["table"],
         params=params(name, execution),
         task_token=token,
-        execution_arn=execution,
+        execution=execution,
+        wait_seconds=3600 + job_lifecycle.TIMEOUT_MARGIN_SECONDS,
         output_extras={"ParentModel": "m@1"},
     )
+
+
+def waiting(aws: dict[str, Any], name: str = "job-1") -> token_store.WaitingExecution | None:
+    return token_store.take(aws["table"], "TrainingJob", name)
 
 
 def test_a_retried_launch_adopts_its_own_job(aws: dict[str, Any]) -> None:
@@ -98,15 +116,81 @@ def test_a_retried_launch_adopts_its_own_job(aws: dict[str, Any]) -> None:
     again = launch(aws, token="t2")
     assert again["Adopted"] is True
     assert aws["sim"].calls["CreateTrainingJob"] == 1
-    waiting = token_store.take(aws["table"], "job-1")
-    assert waiting is not None and waiting.task_token == "t2"  # the retry's token is the live one
+    found = waiting(aws)
+    assert found is not None and found.task_token == "t2"  # the retry's token is the live one
 
 
-def test_a_name_taken_by_another_execution_is_a_conflict(aws: dict[str, Any]) -> None:
+def test_a_second_execution_racing_for_the_name_leaves_the_first_ones_token_alone(aws: dict[str, Any]) -> None:
     launch(aws)
-    with pytest.raises(JobConflict, match=r"\$\.ModelName: a training job named 'job-1' already exists"):
-        launch(aws, execution="arn:exec:2", token="t9")
-    assert token_store.take(aws["table"], "job-1") is None  # the loser's token is not left behind
+    with pytest.raises(JobConflict, match=r"\$\.ModelName: another execution is running a training job named 'job-1'"):
+        launch(aws, execution=OTHER, token="t9")
+    assert aws["sim"].calls["CreateTrainingJob"] == 1  # the second never reached SageMaker
+    found = waiting(aws)
+    assert found is not None and (found.task_token, found.execution_arn) == ("t1", FIRST.arn)
+
+
+def test_a_name_another_execution_used_earlier_is_a_conflict(aws: dict[str, Any]) -> None:
+    launch(aws)
+    aws["sim"].finish("job-1", "Completed")
+    waiting(aws)  # its completion took the token
+    with pytest.raises(JobConflict, match=r"'job-1' already exists and belongs to arn:aws:states:.*:run-1"):
+        launch(aws, execution=OTHER, token="t9")
+    assert waiting(aws) is None  # the loser's token is not left behind
+
+
+def test_an_execution_name_used_again_never_adopts_the_earlier_job(aws: dict[str, Any]) -> None:
+    launch(aws)
+    aws["sim"].finish("job-1", "Completed")
+    waiting(aws)
+    with pytest.raises(JobConflict, match=r"belongs to an earlier execution of the same name"):
+        launch(aws, execution=REUSED, token="t-91-days-later")
+    assert aws["sfn"].sent == []  # the old job's outcome went nowhere
+    assert waiting(aws) is None
+
+
+def test_another_teams_job_of_that_name_is_a_conflict(aws: dict[str, Any]) -> None:
+    from botocore.exceptions import ClientError
+
+    aws["sagemaker"].create_training_job(**{**params("theirs"), "Tags": [{"Key": "tunestack:team", "Value": "x"}]})
+
+    class HiddenByIam:
+        """IAM hides another team's job from Describe (its tag does not match)."""
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "describe_training_job":
+
+                def denied(**_: Any) -> None:
+                    raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "Describe")
+
+                return denied
+            return getattr(aws["sagemaker"], name)
+
+    with pytest.raises(JobConflict, match=r"'theirs' already exists and belongs to another team"):
+        launch(aws, name="theirs", sagemaker=HiddenByIam())
+    assert waiting(aws, "theirs") is None
+
+
+def test_the_token_lives_as_long_as_the_wait(aws: dict[str, Any]) -> None:
+    import time
+
+    launch(aws)
+    (item,) = aws["table"].scan()["Items"]
+    wait = 3600 + job_lifecycle.TIMEOUT_MARGIN_SECONDS
+    assert abs(int(item["ExpiresAt"]) - (time.time() + wait + token_store.TOKEN_MARGIN_SECONDS)) < 60
+    assert item["JobName"] == "TrainingJob/job-1" and item["LaunchKey"] == FIRST.launch_key
+
+
+def test_a_training_job_and_a_tuning_job_of_one_name_wait_apart(aws: dict[str, Any]) -> None:
+    launch(aws)
+    assert token_store.put(
+        aws["table"],
+        job_type="HyperParameterTuningJob",
+        job_name="job-1",
+        task_token="tt",
+        execution=OTHER,
+        wait_seconds=60,
+    )
+    assert waiting(aws).task_token == "t1"  # type: ignore[union-attr]
 
 
 def test_completion_sends_success_once_even_for_duplicate_events(aws: dict[str, Any]) -> None:
@@ -138,33 +222,60 @@ def test_events_for_running_jobs_complete_nothing(aws: dict[str, Any]) -> None:
     assert aws["sfn"].sent == []
 
 
+def reconcile(aws: dict[str, Any], execution: Execution = FIRST) -> dict[str, Any]:
+    return job_lifecycle.reconcile(
+        TRAINING, sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1", execution=execution
+    )
+
+
 def test_reconcile_stops_a_job_still_running_after_the_timeout(aws: dict[str, Any]) -> None:
     launch(aws)
     with pytest.raises(TrainingJobTimedOut, match="has been stopped"):
-        job_lifecycle.reconcile(TRAINING, sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
+        reconcile(aws)
     assert aws["sim"].jobs["job-1"].status == "Stopped"
+    assert waiting(aws) is None
 
 
 def test_reconcile_reports_a_failed_job(aws: dict[str, Any]) -> None:
     launch(aws)
     aws["sim"].finish("job-1", "Failed", "AlgorithmError: boom")
     with pytest.raises(TrainingJobFailed, match="AlgorithmError: boom"):
-        job_lifecycle.reconcile(TRAINING, sagemaker=aws["sagemaker"], table=aws["table"], job_name="job-1")
+        reconcile(aws)
 
 
-def test_aborted_execution_stops_its_jobs(aws: dict[str, Any]) -> None:
+def test_reconcile_takes_only_its_own_runs_token(aws: dict[str, Any]) -> None:
+    launch(aws)
+    aws["sim"].finish("job-1", "Completed")
+    assert reconcile(aws, execution=OTHER)["TrainingJobName"] == "job-1"
+    assert waiting(aws) is not None
+
+
+def test_an_ended_execution_stops_its_jobs(aws: dict[str, Any]) -> None:
     launch(aws)
     stopped = job_lifecycle.stop_jobs_of_execution(
-        KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
+        KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn=FIRST.arn
     )
     assert stopped == ["job-1"]
     assert aws["sim"].calls["StopTrainingJob"] == 1
     assert (
         job_lifecycle.stop_jobs_of_execution(
-            KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn="arn:exec:1"
+            KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn=FIRST.arn
         )
         == []
     )
+
+
+def test_a_launch_that_failed_before_its_create_leaves_nothing_to_stop(aws: dict[str, Any]) -> None:
+    aws["sim"].faults.reject["CreateTrainingJob"] = ["ValidationException"]
+    with pytest.raises(Exception, match="ValidationException"):
+        launch(aws)
+    assert (
+        job_lifecycle.stop_jobs_of_execution(
+            KINDS, sagemaker=aws["sagemaker"], table=aws["table"], execution_arn=FIRST.arn
+        )
+        == []
+    )
+    assert waiting(aws) is None
 
 
 def test_throttling_becomes_a_retryable_error(aws: dict[str, Any]) -> None:
@@ -172,15 +283,19 @@ def test_throttling_becomes_a_retryable_error(aws: dict[str, Any]) -> None:
     from botocore.config import Config
 
     client = boto3.client("sagemaker", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    with pytest.raises(job_lifecycle.SageMakerThrottled):
-        job_lifecycle.launch(
-            TRAINING,
-            sagemaker=client,
-            sfn=aws["sfn"],
-            table=aws["table"],
-            params=params(),
-            task_token="t",
-            execution_arn="arn:exec:1",
-            output_extras={},
-        )
+    with pytest.raises(SageMakerThrottled):
+        launch(aws, sagemaker=client)
     assert aws["sim"].calls["CreateTrainingJob"] == 0
+
+
+def test_every_call_of_the_tasks_client_reports_throttling_by_one_name(aws: dict[str, Any]) -> None:
+    from botocore.config import Config
+
+    client = retrying_client(
+        boto3.client("sagemaker", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    )
+    aws["sim"].faults.reject["DescribeTrainingJob"] = ["ThrottlingException"]
+    launch(aws)
+    with pytest.raises(SageMakerThrottled, match="ThrottlingException"):
+        client.describe_training_job(TrainingJobName="job-1")
+    assert client.describe_training_job(TrainingJobName="job-1")["TrainingJobStatus"] == "InProgress"

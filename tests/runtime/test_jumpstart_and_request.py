@@ -14,6 +14,7 @@ from moto import mock_aws
 from tunestack_runtime import jumpstart
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.errors import InvalidInput
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.training_job import (
     TrainingRecipe,
@@ -108,7 +109,7 @@ def request_for(s3: Any, payload: dict[str, Any], policy: Any = None) -> dict[st
     request = validate_fine_tune_input(payload, policy)
     recipe = fine_tune_recipe(request, policy, s3)
     return create_request(
-        job_name=request.model_name, recipe=recipe, request=request, policy=policy, execution_arn="arn:exec"
+        job_name=request.model_name, recipe=recipe, request=request, policy=policy, execution=Execution("arn:exec", "t")
     )
 
 
@@ -345,7 +346,7 @@ def test_a_tuning_request_shares_the_fine_tune_job_definition(s3: Any) -> None:
         recipe=recipe,
         resources=tune,
         policy=policy,
-        execution_arn="arn:exec",
+        execution=Execution("arn:exec", "t"),
         config=tune.config.raw,  # type: ignore[union-attr]
     )
     definition = params["TrainingJobDefinition"]

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidDataset, InvalidInput, PolicyViolation
+from tunestack_runtime.executions import Execution
 from tunestack_runtime.tune_plan import plan_tuning, tuning_job_name
 
 from tests.runtime.test_jumpstart_and_request import FIXTURES, REGION, TEAM
@@ -46,6 +47,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield {"s3": s3, "sagemaker": boto3.client("sagemaker"), "sim": sim}
 
 
+START = "2026-01-05T09:00:00.000Z"
+
+
 def plan(
     aws: dict[str, Any], payload: dict[str, Any], policy: Any = POLICY, execution: str = "run-1"
 ) -> dict[str, Any]:
@@ -54,8 +58,7 @@ def plan(
         policy=policy,
         sagemaker=aws["sagemaker"],
         s3=aws["s3"],
-        execution_arn=f"arn:aws:states:{REGION}:111122223333:execution:tune:{execution}",
-        execution_name=execution,
+        execution=Execution(f"arn:aws:states:{REGION}:111122223333:execution:tune:{execution}", START),
     )
 
 
@@ -104,10 +107,12 @@ def test_the_seed_example_plans_unchanged_with_the_team_settings(aws: dict[str, 
 
 
 def test_a_derived_name_fits_sagemakers_limit_and_is_stable_per_execution() -> None:
-    arn = "arn:aws:states:eu-west-1:1:execution:tune:" + "x" * 80
-    name = tuning_job_name("My execution: churn model, second attempt!", arn)
-    assert len(name) <= 32 and name == tuning_job_name("My execution: churn model, second attempt!", arn)
+    execution = Execution("arn:aws:states:eu-west-1:1:execution:tune:My_execution(churn)model!second-attempt", START)
+    name = tuning_job_name(execution)
+    assert len(name) <= 32 and name == tuning_job_name(Execution(execution.arn, execution.start_time))
     assert name.startswith("My-execution-churn-mode")
+    # The same name used again (Step Functions allows it after 90 days) is another run: another job.
+    assert tuning_job_name(Execution(execution.arn, "2026-04-06T09:00:00.000Z")) != name
 
 
 def test_an_empty_channel_fails_naming_it(aws: dict[str, Any]) -> None:

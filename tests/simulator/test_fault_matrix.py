@@ -56,9 +56,9 @@ def test_lambda_throttling_is_retried_with_backoff_and_jitter(matrix: dict[tuple
 def test_a_full_quota_is_retried_slowly(matrix: dict[tuple[str, str], Any], kind: str) -> None:
     result = matrix[(kind, "resource-limit")]
     assert result.status == "SUCCEEDED" and result.sagemaker_calls.get(CREATE[kind]) == 1
-    # The launch failed once with ResourceLimitExceeded and was retried (5 min, x1.5, full
-    # jitter, by the definition) into one accepted create; nobody was told of a failure.
-    assert result.task_failures == ["ResourceLimitExceeded"]
+    # The launch failed once with the quota in use and was retried (5 min, x1.5, full jitter, by
+    # the definition) into one accepted create; nobody was told of a failure.
+    assert result.task_failures == ["SageMakerQuotaInUse"]
     assert not result.notifications
 
 

@@ -138,11 +138,13 @@ def test_state_change_rules_drive_completion_and_stopping(pipelines_templates: d
             "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value(), "RetryPolicy": Match.any_value()})],
         },
     )
+    # Every end but success stops what the execution still waited on: FAILED too (a launch that
+    # died after its create call, an error no Catch takes).
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": Match.object_like(
-                {"source": ["aws.states"], "detail": Match.object_like({"status": ["ABORTED", "TIMED_OUT"]})}
+                {"source": ["aws.states"], "detail": Match.object_like({"status": ["FAILED", "ABORTED", "TIMED_OUT"]})}
             )
         },
     )

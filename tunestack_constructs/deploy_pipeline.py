@@ -49,7 +49,7 @@ class DeployPipeline(Construct):
             runtime,
             module="deploy",
             noun="endpoint",
-            on_end="Releases the endpoint of aborted or timed-out deployments",
+            on_end="Releases the endpoint of deployments that failed, were aborted or timed out",
         )
         self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
         self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end

@@ -40,7 +40,7 @@ class FineTunePipeline(Construct):
             runtime,
             module="fine_tune",
             noun="training job",
-            on_end="Stops the training jobs of aborted or timed-out executions",
+            on_end="Stops the training jobs of executions that failed, were aborted or timed out",
         )
         self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
         self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end

@@ -295,15 +295,18 @@ def rule(
 def stop_on_execution_end(
     scope: Construct, runtime: PipelineRuntime, machine: sfn.StateMachine, function: lambda_.IFunction, what: str
 ) -> events.Rule:
+    """Every end but success: a launch that died after its create call, an error no Catch takes
+    (States.DataLimitExceeded, States.Runtime), an abort, a timeout. The handler stops what the
+    execution still waited on; a completed wait holds no token, so nothing else is touched."""
     return rule(
         scope,
         runtime,
         "ExecutionEnded",
-        description=f"Stops the {what} of executions that were aborted or timed out",
+        description=f"Stops the {what} of executions that failed, were aborted or timed out",
         pattern=events.EventPattern(
             source=["aws.states"],
             detail_type=["Step Functions Execution Status Change"],
-            detail={"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [machine.state_machine_arn]},
+            detail={"status": ["FAILED", "ABORTED", "TIMED_OUT"], "stateMachineArn": [machine.state_machine_arn]},
         ),
         function=function,
     )

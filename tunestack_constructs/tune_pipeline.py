@@ -48,7 +48,7 @@ class TunePipeline(Construct):
             runtime,
             module="tune",
             noun="tuning job",
-            on_end="Stops the tuning jobs of aborted or timed-out executions",
+            on_end="Stops the tuning jobs of executions that failed, were aborted or timed out",
         )
         self.launch_fn, self.state_change_fn = waiting.launch, waiting.state_change
         self.reconcile_fn, self.execution_end_fn = waiting.reconcile, waiting.execution_end

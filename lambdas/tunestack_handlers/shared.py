@@ -1,5 +1,5 @@
-"""What every pipeline's handlers share: their AWS clients, and stopping what an aborted or
-timed-out execution launched."""
+"""What every pipeline's handlers share: their AWS clients, and stopping what an execution that
+ended without completing its wait (failed, aborted, timed out) launched."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def reconcile_named(kind: JobKind, name: str, event: dict[str, Any]) -> dict[str
 
 @logger.inject_lambda_context(log_event=False)
 def on_execution_end(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: an execution was aborted or timed out; stop the jobs it launched."""
+    """EventBridge: an execution failed, was aborted or timed out; stop the jobs it still waited on."""
     arn = event.get("detail", {}).get("executionArn", "")
     stopped = job_lifecycle.stop_jobs_of_execution(KINDS, sagemaker=sagemaker(), table=token_table(), execution_arn=arn)
     logger.info("stopped", extra={"execution": arn, "jobs": stopped})

@@ -133,7 +133,10 @@ def test_state_change_rules_drive_completion_and_stopping(pipelines_templates: d
             "EventPattern": {
                 "source": ["aws.sagemaker"],
                 "detail-type": ["SageMaker Training Job State Change"],
-                "detail": {"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
+                "detail": {
+                    "TrainingJobStatus": ["Completed", "Failed", "Stopped"],
+                    "Tags": {"tunestack:team": [team], "tunestack:pipeline": ["fine-tune"]},
+                },
             },
             "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value(), "RetryPolicy": Match.any_value()})],
         },
@@ -148,6 +151,53 @@ def test_state_change_rules_drive_completion_and_stopping(pipelines_templates: d
             )
         },
     )
+
+
+def sagemaker_rules(template: Template) -> dict[str, dict[str, Any]]:
+    """Event pattern by detail-type, for the rules on SageMaker's state changes."""
+    rules = template.find_resources("AWS::Events::Rule").values()
+    patterns = [r["Properties"]["EventPattern"] for r in rules]
+    return {p["detail-type"][0]: p for p in patterns if p["source"] == ["aws.sagemaker"]}
+
+
+def sagemaker_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"source": "aws.sagemaker", "detail-type": detail_type, "detail": detail}
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_rules_match_only_the_teams_own_jobs_that_a_pipeline_waits_on(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    """Events as SageMaker documents them (``detail.Tags``, a map): other teams' jobs, untagged
+    jobs and the trials of tuning jobs (which carry their tuning job's tags) invoke nothing."""
+    from tunestack.simulator.deployment import matches
+
+    rules = sagemaker_rules(pipelines_templates[team])
+    training, tuning = "SageMaker Training Job State Change", "SageMaker HyperParameter Tuning Job State Change"
+    endpoint = "SageMaker Endpoint State Change"
+
+    def tags(owner: str, pipeline: str) -> dict[str, str]:
+        return {"tunestack:team": owner, "tunestack:pipeline": pipeline, "tunestack:execution": "arn:x"}
+
+    fine_tune_job = {"TrainingJobName": "m", "TrainingJobStatus": "Completed", "Tags": tags(team, "fine-tune")}
+    assert matches(rules[training], sagemaker_event(training, fine_tune_job))
+    for other in (
+        {**fine_tune_job, "Tags": tags("someoneelse", "fine-tune")},
+        {**fine_tune_job, "Tags": {}},
+        {**fine_tune_job, "TrainingJobName": "t-001-ab12cd34", "Tags": tags(team, "tune")},  # a trial
+        {**fine_tune_job, "TrainingJobStatus": "InProgress"},
+    ):
+        assert not matches(rules[training], sagemaker_event(training, other)), other
+    tuning_job = {
+        "HyperParameterTuningJobName": "t",
+        "HyperParameterTuningJobStatus": "Stopped",
+        "Tags": tags(team, "tune"),
+    }
+    assert matches(rules[tuning], sagemaker_event(tuning, tuning_job))
+    assert not matches(rules[tuning], sagemaker_event(tuning, {**tuning_job, "Tags": tags("someoneelse", "tune")}))
+    serving = {"EndpointName": "e", "EndpointStatus": "IN_SERVICE", "Tags": {"tunestack:team": team}}
+    assert matches(rules[endpoint], sagemaker_event(endpoint, serving))  # also one created before the pipeline tag
+    assert not matches(rules[endpoint], sagemaker_event(endpoint, {**serving, "Tags": {}}))
 
 
 @pytest.mark.parametrize("team", TEAMS)

@@ -64,7 +64,10 @@ def test_tuning_state_changes_complete_the_wait(pipelines_templates: dict[str, T
             "EventPattern": {
                 "source": ["aws.sagemaker"],
                 "detail-type": ["SageMaker HyperParameter Tuning Job State Change"],
-                "detail": {"HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"]},
+                "detail": {
+                    "HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"],
+                    "Tags": {"tunestack:team": [team], "tunestack:pipeline": ["tune"]},
+                },
             }
         },
     )

@@ -6,7 +6,6 @@ Fine-tune and tune executions start it as a nested execution (``nested_deploy``)
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -61,10 +60,9 @@ class DeployPipeline(Construct):
             runtime,
             "EndpointStateChange",
             description="Completes executions waiting on an endpoint",
-            pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker Endpoint State Change"],
-                detail={"EndpointStatus": ENDPOINT_DONE},
+            # Team only: an endpoint updated in place keeps the tags it was created with.
+            pattern=parts.team_job_pattern(
+                runtime, "SageMaker Endpoint State Change", {"EndpointStatus": ENDPOINT_DONE}, pipeline=None
             ),
             function=self.state_change_fn,
         )

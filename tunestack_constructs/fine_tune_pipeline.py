@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -115,10 +114,11 @@ class FineTunePipeline(Construct):
             runtime,
             "TrainingJobStateChange",
             description="Completes executions waiting on a training job",
-            pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker Training Job State Change"],
-                detail={"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
+            pattern=parts.team_job_pattern(
+                runtime,
+                "SageMaker Training Job State Change",
+                {"TrainingJobStatus": ["Completed", "Failed", "Stopped"]},
+                pipeline="fine-tune",
             ),
             function=self.state_change_fn,
         )

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+from tunestack_runtime.tags import PIPELINE_TAG, TEAM_TAG
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
@@ -310,3 +311,16 @@ def stop_on_execution_end(
         ),
         function=function,
     )
+
+
+def team_job_pattern(
+    runtime: PipelineRuntime, detail_type: str, status: dict[str, list[str]], pipeline: str | None
+) -> events.EventPattern:
+    """A SageMaker state change of the team's own resources only, by the tags its events carry
+    (``detail.Tags``, a map, in every documented example): other teams' jobs invoke nothing. With
+    ``pipeline``, only what that pipeline created: a tuning job's trials carry its tags, including
+    ``tunestack:pipeline`` = ``tune``, so a training-job rule for fine-tunes never sees them."""
+    tags = {TEAM_TAG: [runtime.resources.team.name]}
+    if pipeline is not None:
+        tags[PIPELINE_TAG] = [pipeline]
+    return events.EventPattern(source=["aws.sagemaker"], detail_type=[detail_type], detail={**status, "Tags": tags})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -68,10 +67,11 @@ class TunePipeline(Construct):
             runtime,
             "TuningJobStateChange",
             description="Completes executions waiting on a tuning job",
-            pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker HyperParameter Tuning Job State Change"],
-                detail={"HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"]},
+            pattern=parts.team_job_pattern(
+                runtime,
+                "SageMaker HyperParameter Tuning Job State Change",
+                {"HyperParameterTuningJobStatus": ["Completed", "Failed", "Stopped"]},
+                pipeline="tune",
             ),
             function=self.state_change_fn,
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
-from tunestack_runtime.input_fields import NAME, Problems, parse_instance_type
+from tunestack_runtime.input_fields import NAME, Problems, check_input_size, parse_instance_type
 from tunestack_runtime.json_path import child
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import TUNING_JOB_NAME
@@ -69,6 +69,7 @@ def parse_endpoint_target(
 
 
 def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
+    check_input_size(payload)
     problems = Problems()
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")

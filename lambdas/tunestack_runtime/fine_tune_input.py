@@ -17,6 +17,7 @@ from tunestack_runtime.input_fields import (
     NAME,
     Algorithm,
     Problems,
+    check_input_size,
     parse_accept_eula,
     parse_algorithm,
     parse_hyperparameters,
@@ -60,6 +61,7 @@ class FineTuneRequest:
 
 
 def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneRequest:
+    check_input_size(payload)
     problems = Problems()
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")

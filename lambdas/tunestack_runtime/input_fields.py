@@ -6,6 +6,7 @@ the team's limits fails as PolicyViolation, anything else as InvalidInput.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ MAX_HYPERPARAMETER_KEY = 256
 MAX_HYPERPARAMETER_VALUE = 2500
 MAX_METRIC_DEFINITIONS = 40
 DEFAULT_MAX_RUNTIME_SECONDS = 24 * 3600
+
+#: The largest input accepted, as compact JSON in UTF-8. The state carries the job request built
+#: from the input, the job's outcome and the analysis, and Step Functions fails an execution whose
+#: state passes 256 KiB with States.DataLimitExceeded, which no Catch takes: after the job ran.
+MAX_INPUT_BYTES = 64 * 1024
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 JUMPSTART_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,127}$")
@@ -55,6 +61,16 @@ class Problems:
             raise InvalidInput("\n".join(self.shape + self.policy))
         if self.policy:
             raise PolicyViolation("\n".join(self.policy))
+
+
+def check_input_size(payload: Any) -> None:
+    """InvalidInput naming the size when the input passes ``MAX_INPUT_BYTES``."""
+    size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_INPUT_BYTES:
+        raise InvalidInput(
+            f"$: the input is {size:,} bytes of JSON, over the {MAX_INPUT_BYTES:,} bytes (64 KiB) an input may "
+            "have: the execution's state carries the job request built from it, and Step Functions allows 256 KiB"
+        )
 
 
 def parse_algorithm(raw: Any, problems: Problems) -> Algorithm | None:

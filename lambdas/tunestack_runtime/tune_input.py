@@ -17,6 +17,7 @@ from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import (
     Algorithm,
     Problems,
+    check_input_size,
     parse_accept_eula,
     parse_algorithm,
     parse_hyperparameters,
@@ -85,6 +86,7 @@ def metric_names(algorithm: Algorithm | None) -> list[str] | None:
 
 
 def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
+    check_input_size(payload)
     problems = Problems()
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")

@@ -1,10 +1,13 @@
-"""What SageMaker's errors become, and the names executions and their resources carry."""
+"""What SageMaker's errors become, the names executions and their resources carry, and the size
+an input may have."""
 
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.executions import Execution
+from tunestack_runtime.input_fields import MAX_INPUT_BYTES, check_input_size
 from tunestack_runtime.sagemaker_errors import (
     ResourceLimitExceeded,
     SageMakerQuotaInUse,
@@ -75,3 +78,18 @@ def test_a_run_is_known_by_its_arn_and_start_time() -> None:
     first = Execution("arn:aws:states:eu-west-1:1:execution:tune:nightly", "2026-01-05T09:00:00.000Z")
     again = Execution(first.arn, "2026-04-06T09:00:00.000Z")  # the name used again after 90 days
     assert first.launch_key == Execution(first.arn, first.start_time).launch_key != again.launch_key
+
+
+def test_nested_deploy_names_tell_pipelines_and_runs_apart() -> None:
+    fine_tune = Execution("arn:aws:states:eu-west-1:1:execution:tunestack-vision-fine-tune:nightly", "t")
+    tune = Execution("arn:aws:states:eu-west-1:1:execution:tunestack-vision-tune:nightly", "t")
+    assert fine_tune.nested_name("fine-tune").startswith("fine-tune-nightly-")
+    assert len({fine_tune.nested_name("fine-tune"), tune.nested_name("tune")}) == 2
+    longest = Execution("arn:aws:states:eu-west-1:1:execution:m:" + "n" * 80, "t").nested_name("fine-tune")
+    assert len(longest) == 80 and longest.startswith("fine-tune-nnn")
+
+
+def test_an_input_over_the_documented_size_is_refused_naming_the_size() -> None:
+    check_input_size({"x": "y" * (MAX_INPUT_BYTES - 20)})
+    with pytest.raises(InvalidInput, match=r"^\$: the input is 131,\d{3} bytes of JSON, over the 65,536 bytes"):
+        check_input_size({"HyperParameters": {"notes": "y" * 128 * 1024}})

@@ -37,11 +37,20 @@ def test_fine_tune_and_tune_nest_the_deploy_state_machine(
     states = definition(pipelines_templates[team], pipeline)["States"]
     (choice,) = [s for s in states.values() if s["Type"] == "Choice"]
     (rule,) = choice["Choices"]
-    assert rule == {"Variable": f"$.Launch.{field}", "IsPresent": True, "Next": rule["Next"]}
+    present = {"Variable": f"$.Launch.{field}", "IsPresent": True}
+    assert present in rule.get("And", [{k: v for k, v in rule.items() if k != "Next"}])
     nested = states[rule["Next"]]
     assert nested["Resource"].endswith(":states:::states:startExecution.sync:2")
-    assert nested["Parameters"]["Name.$"] == "$$.Execution.Name"  # a retried start finds its deployment
+    # Named by the first state after the pipeline, the parent's name and its run: a retried start
+    # finds its deployment, and a fine-tune and a tune of one name never collide.
+    assert nested["Parameters"]["Name.$"] == f"$.Launch.{field}.ExecutionName"
     assert nested["Parameters"]["Input"]["EndpointName.$"] == f"$.Launch.{field}.EndpointName"
+    # A failed deployment is reported by a name of its own: Step Functions says States.TaskFailed,
+    # which no Fail state may raise.
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in nested["Catch"]}
+    assert catches == {("States.TaskFailed",): "Deployment failed", ("States.ALL",): "Notify the team"}
+    assert states["Deployment failed"]["Parameters"] == {"Error": "DeployFailed", "Cause.$": "$.Error.Cause"}
+    assert states["Deployment failed"]["Next"] == "Notify the team"
 
 
 @pytest.mark.parametrize("team", TEAMS)

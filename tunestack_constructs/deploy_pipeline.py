@@ -155,7 +155,7 @@ class DeployPipeline(Construct):
             self,
             "Create model and endpoint config",
             self.prepare_fn,
-            {"Plan": sfn.JsonPath.object_at("$.Launch"), "ExecutionArn": sfn.JsonPath.execution_id},
+            {"Plan": sfn.JsonPath.object_at("$.Launch"), **parts.execution_fields()},
             result_path=sfn.JsonPath.DISCARD,
         )
         launch, reconcile = parts.wait_states(
@@ -188,17 +188,21 @@ def nested_deploy(
     source: dict[str, str],
     target_path: str,
     result_path: str,
+    failed: sfn.IChainable,
 ) -> tasks.StepFunctionsStartExecution:
     """Start the deploy state machine and wait for it (``.sync:2``); ``source`` maps the deploy
-    input's TrainingJobName or TuningJobName to a path of the parent's state."""
+    input's TrainingJobName or TuningJobName to a path of the parent's state. Failures go to
+    ``failed``, a failed deployment named ``DeployFailed`` with its execution's description as the
+    cause (Step Functions reports it as States.TaskFailed, a name no Fail state may raise)."""
     task = tasks.StepFunctionsStartExecution(
         scope,
         state_name,
         state_machine=deploy,
         integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-        # The parent's execution name: a retried start finds the running deployment, and the
-        # console shows which execution deployed.
-        name=sfn.JsonPath.execution_name,
+        # Named by the first state after the parent's pipeline, name and run
+        # (``Execution.nested_name``): a retried start finds the running deployment, the console
+        # shows which execution deployed, and a fine-tune and a tune of one name never collide.
+        name=sfn.JsonPath.string_at(f"{target_path}.ExecutionName"),
         input=sfn.TaskInput.from_object(
             {
                 **{key: sfn.JsonPath.string_at(path) for key, path in source.items()},
@@ -214,6 +218,15 @@ def nested_deploy(
         result_path=result_path,
     )
     parts.retry_transient(task)
+    named = sfn.Pass(
+        scope,
+        "Deployment failed",
+        parameters={"Error": "DeployFailed", "Cause": sfn.JsonPath.string_at("$.Error.Cause")},
+        result_path="$.Error",
+    )
+    named.next(failed)
+    task.add_catch(named, errors=["States.TaskFailed"], result_path="$.Error")
+    task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
     return task
 
 

@@ -91,10 +91,11 @@ class FineTunePipeline(Construct):
             source={"TrainingJobName": "$.Result.TrainingJobName"},
             target_path="$.Launch.Deploy",
             result_path="$.Result.Deployment",
+            failed=failed,
         )
         requested = sfn.Choice(self, "Deploy requested?")
         requested.when(sfn.Condition.is_present("$.Launch.Deploy"), deploy_model.next(done)).otherwise(done)
-        for task in (validate, launch, reconcile, deploy_model):
+        for task in (validate, launch, reconcile):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(requested)
         machine = parts.state_machine(

@@ -169,10 +169,11 @@ class TunePipeline(Construct):
             source={"TuningJobName": "$.Analysis.TuningJobName"},
             target_path="$.Launch.DeployBest",
             result_path="$.Analysis.Deployment",
+            failed=failed,
         )
         requested = sfn.Choice(self, "Deploy requested?")
         requested.when(sfn.Condition.is_present("$.Launch.DeployBest"), deploy_best.next(done)).otherwise(done)
-        for task in (validate, launch, reconcile, analyse, deploy_best):
+        for task in (validate, launch, reconcile, analyse):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(analyse)
         machine = parts.state_machine(

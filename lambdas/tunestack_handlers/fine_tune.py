@@ -57,7 +57,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "Dataset": dataset,
     }
     if request.deploy is not None:
-        plan["Deploy"] = deploy_target(request.deploy)
+        plan["Deploy"] = {**deploy_target(request.deploy), "ExecutionName": execution.nested_name("fine-tune")}
     return plan
 
 

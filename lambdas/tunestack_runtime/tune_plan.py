@@ -307,5 +307,5 @@ def plan_tuning(
         "Dataset": data,
     }
     if request.deploy_best is not None:
-        plan["DeployBest"] = deploy_target(request.deploy_best)
+        plan["DeployBest"] = {**deploy_target(request.deploy_best), "ExecutionName": execution.nested_name("tune")}
     return plan

@@ -28,6 +28,12 @@ def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template],
     assert machine["Reconcile after timeout"]["Next"] == "Analyse the training jobs"
     assert machine["Analyse the training jobs"]["Next"] == "Deploy requested?"
     assert machine["Deploy requested?"]["Default"] == "Report the best model"
+    # A tuning job a person stopped is analysed but never deployed.
+    (deploy,) = machine["Deploy requested?"]["Choices"]
+    assert deploy["And"] == [
+        {"Variable": "$.Launch.DeployBest", "IsPresent": True},
+        {"Variable": "$.Analysis.TuningJobStatus", "StringEquals": "Completed"},
+    ]
     assert machine["Notify the team"]["Next"] == "Tune failed"
     # No Wait, no polling loop; the one Choice only decides whether to deploy.
     assert not [s for s in machine.values() if s["Type"] in {"Wait", "Map"}]

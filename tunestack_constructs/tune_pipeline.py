@@ -172,7 +172,15 @@ class TunePipeline(Construct):
             failed=failed,
         )
         requested = sfn.Choice(self, "Deploy requested?")
-        requested.when(sfn.Condition.is_present("$.Launch.DeployBest"), deploy_best.next(done)).otherwise(done)
+        # A tuning job a person stopped is reported (its finished trials, the best so far) but not
+        # deployed: nobody asked for its best-so-far to serve.
+        requested.when(
+            sfn.Condition.and_(
+                sfn.Condition.is_present("$.Launch.DeployBest"),
+                sfn.Condition.string_equals("$.Analysis.TuningJobStatus", "Completed"),
+            ),
+            deploy_best.next(done),
+        ).otherwise(done)
         for task in (validate, launch, reconcile, analyse):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
         reconcile.next(analyse)

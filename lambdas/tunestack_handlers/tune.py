@@ -70,4 +70,6 @@ def analyse(event: dict[str, Any], context: Any) -> dict[str, Any]:
         team=policy.team,
     )
     launched = {k: v for k, v in event["Launched"].items() if v is not None and k != "TrainingJobStatusCounters"}
+    # Completed, or Stopped by a person: the choice after this state deploys only a completed one.
+    launched.setdefault("TuningJobStatus", "Completed")
     return {**launched, **analysis.output()}

@@ -43,10 +43,6 @@ class TuningJobFailed(TunestackError):
     """SageMaker ended the tuning job as Failed; the message is its FailureReason."""
 
 
-class TuningJobStopped(TunestackError):
-    """The tuning job was stopped before it completed."""
-
-
 class TuningJobTimedOut(TunestackError):
     """No completion arrived within the tuning job's limit; the job was stopped."""
 

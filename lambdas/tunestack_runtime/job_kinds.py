@@ -12,7 +12,6 @@ from tunestack_runtime.errors import (
     TrainingJobStopped,
     TrainingJobTimedOut,
     TuningJobFailed,
-    TuningJobStopped,
     TuningJobTimedOut,
 )
 from tunestack_runtime.job_lifecycle import JobKind
@@ -39,17 +38,19 @@ def training_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tup
 
 
 def tuning_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
-    """A completed tuning job hands its name on to the analysis; the rest fail with the reason."""
+    """A completed tuning job hands its name on to the analysis, and so does a stopped one: a person
+    stopped it (tunestack's own stops end the wait first), and the trials it finished are worth a
+    leaderboard and a best-so-far. A failed one fails with the reason."""
     status = description["HyperParameterTuningJobStatus"]
-    if status == "Completed":
+    if status in {"Completed", "Stopped"}:
         return "success", {
             **extras,
             "TuningJobName": description["HyperParameterTuningJobName"],
             "TuningJobArn": description["HyperParameterTuningJobArn"],
+            "TuningJobStatus": status,
             "TrainingJobStatusCounters": description.get("TrainingJobStatusCounters", {}),
         }
-    error = "TuningJobFailed" if status == "Failed" else "TuningJobStopped"
-    return error, _failure(description, status, "tuning job")
+    return "TuningJobFailed", _failure(description, status, "tuning job")
 
 
 TRAINING = JobKind(
@@ -81,10 +82,10 @@ TUNING = JobKind(
     describe=lambda sagemaker, name: sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
     stop=lambda sagemaker, name: sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
     outcome=tuning_outcome,
-    errors={"TuningJobFailed": TuningJobFailed, "TuningJobStopped": TuningJobStopped},
+    errors={"TuningJobFailed": TuningJobFailed},
     timed_out=TuningJobTimedOut,
     input_field="$.TuningJobName",
 )
 
-#: By the JobType the token store records, for stopping what an aborted execution launched.
+#: By the JobType the token store records, for stopping what an ended execution launched.
 KINDS = {kind.job_type: kind for kind in (TRAINING, TUNING, ENDPOINT)}

@@ -31,6 +31,9 @@ from tunestack_runtime.tuning_config import MAX_PARENTS, TuningConfig, WarmStart
 
 #: How many of the team's most recent tuning jobs ``Auto`` considers.
 AUTO_CANDIDATES = 50
+#: A Standard execution lasts at most a year; its wait on the tuning job must end a day before, to
+#: leave time for the analysis and a deployment.
+MAX_WAIT_SECONDS = 364 * 24 * 3600
 _RANGE_TYPES = {
     "IntegerParameterRanges": "Integer",
     "ContinuousParameterRanges": "Continuous",
@@ -242,14 +245,31 @@ def _recent_team_jobs(sagemaker: Any, team: str) -> list[warm_start.TuningRun]:
 
 
 def task_timeout_seconds(config: TuningConfig, definition: Mapping[str, Any]) -> int:
-    """How long the launch task waits before the reconcile step describes the tuning job."""
+    """How long the launch task waits before the reconcile step describes the tuning job: the
+    tuning job's own limit, or its longest possible run (rounds of trials, each at its limit).
+    InvalidInput when that passes what a Standard execution can wait."""
     limit = (config.raw.get("ResourceLimits") or {}).get("MaxRuntimeInSeconds")
+    where = "$.HyperParameterTuningJobConfig.ResourceLimits"
     if limit is None:
         stopping = definition["StoppingCondition"]
         per_job = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
         total = config.max_training_jobs or math.prod(len(r.values) for r in config.ranges)
-        limit = math.ceil(total / config.max_parallel_jobs) * per_job
-    return int(limit) + TIMEOUT_MARGIN_SECONDS
+        rounds = math.ceil(total / config.max_parallel_jobs)
+        limit = rounds * per_job
+        why = f"{total} training jobs, {config.max_parallel_jobs} at a time, each up to {per_job} s"
+        remedy = (
+            f"set {where}.MaxRuntimeInSeconds, run more jobs in parallel, run fewer, or lower $.MaxRuntimeInSeconds"
+        )
+    else:
+        why, remedy = f"{where}.MaxRuntimeInSeconds is {limit}", f"lower {where}.MaxRuntimeInSeconds"
+    timeout = int(limit) + TIMEOUT_MARGIN_SECONDS
+    if timeout > MAX_WAIT_SECONDS:
+        raise InvalidInput(
+            f"{where}: the tuning job may run {limit / 86400:.0f} days ({why}), longer than the "
+            f"{MAX_WAIT_SECONDS // 86400} days an execution can wait for it (a Standard execution lasts at most "
+            f"a year); {remedy}"
+        )
+    return timeout
 
 
 def plan_tuning(

@@ -40,6 +40,9 @@ _CONFIG_KEYS = {
     "TuningJobCompletionCriteria",
 }
 _LIMIT_KEYS = {"MaxNumberOfTrainingJobs", "MaxParallelTrainingJobs", "MaxRuntimeInSeconds"}
+#: ResourceLimits.MaxRuntimeInSeconds of a tuning job (SageMaker API reference, "ResourceLimits").
+MIN_TUNING_RUNTIME_SECONDS = 120
+MAX_TUNING_RUNTIME_SECONDS = 15_768_000
 #: WarmStartType in the API's spelling, the SageMaker Python SDK's, and tunestack's "Auto".
 WARM_START_TYPES = {
     "IdenticalDataAndAlgorithm": "IdenticalDataAndAlgorithm",
@@ -293,6 +296,16 @@ def _limits(
             values[key] = None
         else:
             values[key] = value
+    runtime = raw.get("MaxRuntimeInSeconds")
+    if runtime is not None and (
+        isinstance(runtime, bool)
+        or not isinstance(runtime, int)
+        or not MIN_TUNING_RUNTIME_SECONDS <= runtime <= MAX_TUNING_RUNTIME_SECONDS
+    ):
+        shape.append(
+            f"{where}.MaxRuntimeInSeconds: an integer from {MIN_TUNING_RUNTIME_SECONDS} to "
+            f"{MAX_TUNING_RUNTIME_SECONDS} (SageMaker's range for a tuning job), got {runtime!r}"
+        )
     total, parallel = values["MaxNumberOfTrainingJobs"], values["MaxParallelTrainingJobs"]
     if total is not None and parallel is not None and parallel > total:
         shape.append(f"{where}.MaxParallelTrainingJobs: {parallel} exceeds MaxNumberOfTrainingJobs {total}")

@@ -243,3 +243,47 @@ def test_a_jumpstart_objective_must_be_a_metric_the_model_emits(aws: dict[str, A
     policy = dataclasses.replace(POLICY, training_instance_types=("ml.p3.2xlarge",))
     with pytest.raises(InvalidInput, match=r"MetricName: 'validation:auc' is not a metric huggingface-tc-bert"):
         plan(aws, payload, policy)
+
+
+def limits(**resource_limits: Any) -> dict[str, Any]:
+    config = copy.deepcopy(SEED_INPUT["HyperParameterTuningJobConfig"])
+    config["ResourceLimits"] = resource_limits
+    return child(HyperParameterTuningJobConfig=config)
+
+
+def test_the_wait_follows_the_tuning_jobs_own_limit_when_it_has_one(aws: dict[str, Any]) -> None:
+    planned = plan(aws, limits(MaxNumberOfTrainingJobs=20, MaxParallelTrainingJobs=1, MaxRuntimeInSeconds=7200))
+    assert planned["TaskTimeoutSeconds"] == 7200 + 1800
+
+
+@pytest.mark.parametrize("runtime", [119, 15_768_001, "3600", True])
+def test_the_tuning_jobs_own_limit_is_within_sagemakers_range(aws: dict[str, Any], runtime: Any) -> None:
+    with pytest.raises(InvalidInput, match=r"ResourceLimits\.MaxRuntimeInSeconds: an integer from 120 to 15768000"):
+        plan(aws, limits(MaxNumberOfTrainingJobs=2, MaxParallelTrainingJobs=1, MaxRuntimeInSeconds=runtime))
+
+
+def test_a_tuning_job_that_could_outlast_an_execution_is_refused(aws: dict[str, Any]) -> None:
+    # 20 trials one at a time, each allowed 28 days: 560 days, past a Standard execution's year.
+    policy = dataclasses.replace(POLICY, max_runtime_in_seconds=28 * 86400)
+    payload = {**limits(MaxNumberOfTrainingJobs=20, MaxParallelTrainingJobs=1), "MaxRuntimeInSeconds": 28 * 86400}
+    with pytest.raises(InvalidInput, match=r"may run 560 days \(20 training jobs, 1 at a time, each up to 2419200 s\)"):
+        plan(aws, payload, policy)
+    # Its own limit within the year makes it acceptable.
+    config = payload["HyperParameterTuningJobConfig"]
+    config["ResourceLimits"]["MaxRuntimeInSeconds"] = 180 * 86400
+    assert plan(aws, payload, policy)["TaskTimeoutSeconds"] == 180 * 86400 + 1800
+
+
+def test_a_tuning_job_stopped_by_a_person_hands_its_finished_trials_on() -> None:
+    from tunestack_runtime.job_kinds import tuning_outcome
+
+    description = {
+        "HyperParameterTuningJobName": "t",
+        "HyperParameterTuningJobArn": "arn",
+        "HyperParameterTuningJobStatus": "Stopped",
+        "TrainingJobStatusCounters": {"Completed": 4, "Stopped": 2},
+    }
+    result, output = tuning_outcome(description, {"ParentModel": "xgboost:1.7-1"})
+    assert result == "success" and output["TuningJobStatus"] == "Stopped" and output["ParentModel"] == "xgboost:1.7-1"
+    failed = {**description, "HyperParameterTuningJobStatus": "Failed", "FailureReason": "No training job succeeded"}
+    assert tuning_outcome(failed, {}) == ("TuningJobFailed", "No training job succeeded")

@@ -249,13 +249,14 @@ def fine_tune_recipe(request: FineTuneRequest, policy: TeamPolicy, s3: Any) -> T
 
 
 def job_definition(
-    *, recipe: TrainingRecipe, resources: Resources, policy: TeamPolicy, checkpoint_prefix: str
+    *, recipe: TrainingRecipe, resources: Resources, policy: TeamPolicy, checkpoint_prefix: str | None
 ) -> dict[str, Any]:
     """What a training job needs beyond its name, hyperparameters and tags: the one definition
     both CreateTrainingJob and a tuning job's TrainingJobDefinition are built from.
 
     ``resources`` supplies instance type and count, runtime and spot; output goes to the team
-    bucket's top level, where SageMaker adds ``<job name>/output/``.
+    bucket's top level, where SageMaker adds ``<job name>/output/``. Spot checkpoints go under
+    ``checkpoint_prefix`` (None: none kept).
     """
     stopping: dict[str, int] = {"MaxRuntimeInSeconds": resources.max_runtime_in_seconds}
     storage: dict[str, Any] = {
@@ -291,7 +292,8 @@ def job_definition(
     if resources.use_spot_instances:
         # Spot capacity may be reclaimed: wait up to twice the runtime, resuming from checkpoints.
         stopping["MaxWaitTimeInSeconds"] = min(2 * resources.max_runtime_in_seconds, SAGEMAKER_MAX_SECONDS)
-        definition["CheckpointConfig"] = {"S3Uri": f"s3://{policy.bucket}/{checkpoint_prefix}/checkpoints/"}
+        if checkpoint_prefix is not None:
+            definition["CheckpointConfig"] = {"S3Uri": f"s3://{policy.bucket}/{checkpoint_prefix}/checkpoints/"}
     return definition
 
 
@@ -361,8 +363,12 @@ def create_tuning_request(
 
     Training jobs of a tuning job are named ``<tuning job>-<nnn>-<id>`` by SageMaker and inherit
     its tags, so the team and execution tags reach every trial.
+
+    No spot checkpoints: every trial runs the one TrainingJobDefinition, so a checkpoint location
+    there would be shared by all of them and a trial could resume from another's checkpoints
+    (with other hyperparameters). A trial whose spot capacity is reclaimed starts again instead.
     """
-    definition = job_definition(recipe=recipe, resources=resources, policy=policy, checkpoint_prefix=tuning_job_name)
+    definition = job_definition(recipe=recipe, resources=resources, policy=policy, checkpoint_prefix=None)
     params: dict[str, Any] = {
         "HyperParameterTuningJobName": tuning_job_name,
         "HyperParameterTuningJobConfig": dict(config),

@@ -287,3 +287,15 @@ def test_a_tuning_job_stopped_by_a_person_hands_its_finished_trials_on() -> None
     assert result == "success" and output["TuningJobStatus"] == "Stopped" and output["ParentModel"] == "xgboost:1.7-1"
     failed = {**description, "HyperParameterTuningJobStatus": "Failed", "FailureReason": "No training job succeeded"}
     assert tuning_outcome(failed, {}) == ("TuningJobFailed", "No training job succeeded")
+
+
+def test_spot_trials_of_a_tuning_job_share_no_checkpoint_location(aws: dict[str, Any]) -> None:
+    """Every trial runs the one TrainingJobDefinition: a checkpoint location there would be every
+    trial's, and one could resume from another's checkpoints with other hyperparameters."""
+    definition = plan(aws, child(UseSpotInstances=True))["CreateHyperParameterTuningJob"]["TrainingJobDefinition"]
+    assert definition["EnableManagedSpotTraining"] is True
+    assert (
+        definition["StoppingCondition"]["MaxWaitTimeInSeconds"]
+        == 2 * definition["StoppingCondition"]["MaxRuntimeInSeconds"]
+    )
+    assert "CheckpointConfig" not in definition

@@ -48,6 +48,8 @@ def test_policy_depends_on_the_team(capsys: pytest.CaptureFixture[str]) -> None:
         ["validate", "fine-tune", "examples/fine-tune-text.json", "--team", "nobody"],
         ["validate", "tune-everything", "examples/fine-tune-text.json"],
         ["simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "meteor-strike"],
+        ["simulate", "deploy", "examples/deploy.json", "--scenario", "long-tune"],
+        ["simulate"],
     ],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
@@ -83,10 +85,23 @@ def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
         document
     )
     assert document["simulated"] is True and document["status"] == "FAILED"
+    assert document["jobs_left_running"] == 0 and document["rivals"] == []
     assert document["sagemaker_calls"] == {"CreateTrainingJob": 1, "DescribeTrainingJob": 1}
     operations = [(r["service"], r["operation"], r.get("error")) for r in document["requests"]]
     assert ("sagemaker", "CreateTrainingJob", None) in operations
     assert ("sagemaker", "DescribeTrainingJob", None) in operations
+
+
+def test_list_scenarios_names_each_with_the_kinds_it_applies_to(capsys: pytest.CaptureFixture[str]) -> None:
+    from tunestack.simulator.scenarios import LIFECYCLE, SCENARIOS
+
+    assert main(["simulate", "--list-scenarios"]) == 0
+    listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(listed) == set(SCENARIOS) and set(LIFECYCLE) <= set(listed)
+    assert "tune" in listed["long-tune"] and "fine-tune" not in listed["long-tune"]
+    assert main(["simulate", "deploy", "--list-scenarios"]) == 0
+    for_deploy = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert "quota-zero" in for_deploy and not {"long-tune", "same-name-race", "nested-name-clash"} & for_deploy
 
 
 def test_the_command_works_from_any_directory(tmp_path: Path) -> None:

@@ -42,10 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
 
     simulate = commands.add_parser("simulate", help="run the synthesized state machine offline (simulated)")
-    simulate.add_argument("kind", choices=KINDS)
-    simulate.add_argument("file", type=Path)
+    simulate.add_argument("kind", nargs="?", choices=KINDS)
+    simulate.add_argument("file", nargs="?", type=Path)
     simulate.add_argument("--team", help="team in cdk.json (default: the first)")
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
+    simulate.add_argument(
+        "--list-scenarios",
+        action="store_true",
+        help="list every scenario (those for KIND, if given), the kinds of execution it applies to, and exit",
+    )
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
     simulate.add_argument(
         "--json",
@@ -120,8 +125,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from tunestack.simulator.assembly import ensure_synthesized
     from tunestack.simulator.harness import Simulator, prefix_of
     from tunestack.simulator.lineage import data_folder, earlier_runs, kind_of
-    from tunestack.simulator.scenarios import scenarios_for
+    from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
 
+    if args.list_scenarios:
+        _list_scenarios(args.kind)
+        return 0
+    if args.kind is None or args.file is None:
+        raise UsageError("simulate needs KIND and FILE (or --list-scenarios)")
     if args.scenario not in scenarios_for(args.kind):
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
@@ -133,6 +143,8 @@ def _simulate(args: argparse.Namespace) -> int:
         print(problem)
         return 1
     before = earlier_runs(args.file, payload) if args.kind in {"tune", "deploy"} else []
+    companions = [_companion(args.kind)] if SCENARIOS[args.scenario].shared_execution_name else []
+    before.extend(companions)
     uploads = dict(found for path, earlier in before if (found := data_folder(path, earlier)))
     if args.data is not None:
         if not args.data.is_dir():
@@ -155,12 +167,35 @@ def _simulate(args: argparse.Namespace) -> int:
             target.write_bytes(body)
     if before and not args.json:
         for (path, _), earlier in zip(before, results, strict=False):
-            print(f"simulated first, as a job this input names: {path} -> {earlier.status}")
+            print(f"simulated first, {_why_first(path, companions)}: {path} -> {earlier.status}")
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
         _print_result(args, team, result)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _list_scenarios(kind: str | None) -> None:
+    from tunestack.simulator.scenarios import KINDS as SCENARIO_KINDS
+    from tunestack.simulator.scenarios import SCENARIOS
+
+    for name, scenario in SCENARIOS.items():
+        if kind is not None and not scenario.applies_to(kind):
+            continue
+        kinds = ", ".join(k for k in SCENARIO_KINDS if scenario.applies_to(k))
+        print(f"{name:<26} {kinds:<24} {scenario.description}")
+
+
+def _why_first(path: Path, companions: list[tuple[Path, Any]]) -> str:
+    if any(path == companion for companion, _ in companions):
+        return "under the same execution name, as the scenario asks"
+    return "as a job this input names"
+
+
+def _companion(kind: str) -> tuple[Path, Any]:
+    """The other kind's example that deploys, run first under the same execution name."""
+    path = ROOT / "examples" / ("tune-and-deploy.json" if kind == "fine-tune" else "fine-tune-text.json")
+    return path, json.loads(path.read_text())
 
 
 def _check_jumpstart_cache(folder: Path) -> None:
@@ -206,6 +241,10 @@ def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> No
     calls = ", ".join(f"{api} x{n}" for api, n in result.sagemaker_calls.items()) or "none"
     print(f"SageMaker calls accepted: {calls}")
     print(f"AWS requests made by the functions: {len(result.requests)} (see --json)")
+    left = ", ".join(result.jobs_left_running) or "none"
+    print(f"jobs left running that no running execution owns: {len(result.jobs_left_running)} ({left})")
+    for rival in result.rivals:
+        print(f"rival execution {rival['execution_name']}: {rival['status']} {rival['error'] or ''}".rstrip())
     if result.error:
         print(f"error: {result.error}\ncause: {_readable_cause(result.cause)}")
     if result.notifications:

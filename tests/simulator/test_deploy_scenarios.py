@@ -11,7 +11,7 @@ import pytest
 from tests.simulator.conftest import EXAMPLES, example
 from tests.simulator.test_tune_scenarios import CHURN, XGBOOST
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import FAULT_MATRIX, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
 
 DEPLOY, _ = example("deploy")
 HAPPY_STATES = [
@@ -21,7 +21,7 @@ HAPPY_STATES = [
     "Report the endpoint",
 ]
 OUTPUT_FIELDS = {"EndpointName", "EndpointArn", "EndpointConfigName", "ModelName", "ModelDataUrl", "Action"}
-DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX}]
+DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE}]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,10 @@ def results(vision: Simulator) -> dict[str, SimulationResult]:
     return {
         name: vision.run("deploy", DEPLOY, name, before=[("tune", XGBOOST)], uploads=CHURN) for name in DEPLOY_SCENARIOS
     }
+
+
+def test_no_scenario_leaves_a_job_running_that_no_execution_owns(results: dict[str, SimulationResult]) -> None:
+    assert {name: r.jobs_left_running for name, r in results.items() if r.jobs_left_running} == {}
 
 
 def test_a_new_endpoint_is_created_from_the_tuning_jobs_best(results: dict[str, SimulationResult]) -> None:

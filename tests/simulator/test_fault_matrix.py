@@ -90,3 +90,7 @@ def test_a_stuck_job_times_out_is_stopped_and_fails_clearly(matrix: dict[tuple[s
     else:
         # A deployment cannot be stopped half-way; the endpoint carries the execution's tag.
         assert "has been stopped" not in result.cause
+
+
+def test_no_fault_leaves_a_job_running_that_no_execution_owns(matrix: dict[tuple[str, str], Any]) -> None:
+    assert {key: r.jobs_left_running for key, r in matrix.items() if r.jobs_left_running} == {}

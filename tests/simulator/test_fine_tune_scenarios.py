@@ -12,10 +12,11 @@ import pytest
 
 from tests.simulator.conftest import example
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import FAULT_MATRIX, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
 
-#: This kind's own scenarios; the shared faults are played in test_fault_matrix.py.
-PLAYED = [s for s in scenarios_for("fine-tune") if s not in FAULT_MATRIX]
+#: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
+#: lifecycle's in test_lifecycle_scenarios.py.
+PLAYED = [s for s in scenarios_for("fine-tune") if s not in {*FAULT_MATRIX, *LIFECYCLE}]
 HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Deploy requested?", "Report the model"]
 OUTPUT_FIELDS = {
     "ParentModel",
@@ -70,6 +71,10 @@ def test_every_scenario_creates_the_training_job_exactly_once(results: dict[str,
         name: 1 for name in PLAYED
     }
     assert all(r.simulated for r in results.values())
+
+
+def test_no_scenario_leaves_a_job_running_that_no_execution_owns(results: dict[str, SimulationResult]) -> None:
+    assert {name: r.jobs_left_running for name, r in results.items() if r.jobs_left_running} == {}
 
 
 def test_success_reports_the_model(results: dict[str, SimulationResult]) -> None:

@@ -11,10 +11,11 @@ import pytest
 from tests.simulator.conftest import EXAMPLES, example
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.lineage import data_folder, earlier_runs
-from tunestack.simulator.scenarios import FAULT_MATRIX, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
 
-#: This kind's own scenarios; the shared faults are played in test_fault_matrix.py.
-PLAYED = [s for s in scenarios_for("tune") if s not in FAULT_MATRIX]
+#: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
+#: lifecycle's in test_lifecycle_scenarios.py.
+PLAYED = [s for s in scenarios_for("tune") if s not in {*FAULT_MATRIX, *LIFECYCLE}]
 HAPPY_STATES = [
     "Validate input and warm start",
     "Tune (waits for SageMaker)",
@@ -44,6 +45,10 @@ def test_every_scenario_creates_the_tuning_job_exactly_once(results: dict[str, S
         n: 1 for n in PLAYED
     }
     assert all(r.sagemaker_calls.get("CreateTrainingJob") is None for r in results.values())
+
+
+def test_no_scenario_leaves_a_job_running_that_no_execution_owns(results: dict[str, SimulationResult]) -> None:
+    assert {name: r.jobs_left_running for name, r in results.items() if r.jobs_left_running} == {}
 
 
 def test_success_reports_the_best_job_the_counts_and_where_the_reports_are(

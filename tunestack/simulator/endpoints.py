@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from tunestack.simulator.sagemaker import SimulatedSageMaker
+from tunestack.simulator.sagemaker import SimulatedSageMaker, check_tags
 
 
 @dataclass
@@ -20,6 +20,7 @@ class SimulatedEndpoint:
     status: str = "Creating"
     pending: str | None = None  # the config an update is deploying
     failure_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # as created; an update keeps them
 
 
 def finish_endpoint(sim: SimulatedSageMaker, name: str, outcome: str, reason: str | None = None) -> SimulatedEndpoint:
@@ -48,6 +49,7 @@ def simulated_endpoints(sim: SimulatedSageMaker) -> Iterator[None]:
     def counted(api: str, original: Any) -> Any:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             sim.reject(api)
+            check_tags(kwargs.get("tags"))
             result = original(self, *args, **kwargs)
             sim.calls[api] += 1
             return result
@@ -55,11 +57,16 @@ def simulated_endpoints(sim: SimulatedSageMaker) -> Iterator[None]:
         return call
 
     def create(self: Any, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]]) -> Any:
-        sim.reject("CreateEndpoint")
+        config = self.describe_endpoint_config(endpoint_config_name)
+        variant = config["ProductionVariants"][0]
+        sim.reject("CreateEndpoint", (variant["InstanceType"], variant["InitialInstanceCount"], "endpoint usage"))
+        check_tags(tags)
         if endpoint_name in sim.endpoints:
             raise ValidationError(f"Cannot create already existing endpoint {endpoint_name}")
         created = original_create(self, endpoint_name, endpoint_config_name, tags)
-        sim.endpoints[endpoint_name] = SimulatedEndpoint(endpoint_name, created.arn, endpoint_config_name)
+        sim.endpoints[endpoint_name] = SimulatedEndpoint(
+            endpoint_name, created.arn, endpoint_config_name, tags={t["Key"]: t["Value"] for t in tags or []}
+        )
         sim.created.append(("Endpoint", endpoint_name))
         sim.calls["CreateEndpoint"] += 1
         return created

@@ -28,10 +28,10 @@ from tunestack.simulator.deployment import (
 )
 from tunestack.simulator.endpoints import finish_endpoint
 from tunestack.simulator.lambdas import LambdaFaults, RequestLog, in_process_lambdas
-from tunestack.simulator.moto_gaps import step_functions_as_documented
-from tunestack.simulator.results import SimulationResult, nested_runs, result_of
+from tunestack.simulator.moto_gaps import forget_closed_executions, step_functions_as_documented
+from tunestack.simulator.results import SimulationResult, nested_runs, result_of, summary
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
-from tunestack.simulator.scenarios import SCENARIOS, Scenario
+from tunestack.simulator.scenarios import DAY, SCENARIOS, Scenario, changed_for_rerun
 from tunestack.simulator.template import load_stack
 
 STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune", "deploy": "Deploy"}
@@ -59,11 +59,14 @@ class Simulator:
         *,
         before: Sequence[tuple[str, Any]] = (),
         uploads: Mapping[str, Path] | None = None,
+        execution_name: str | None = None,
     ) -> SimulationResult:
         """Run ``payload`` under the scenario, after the executions ``before`` (kind, input) have
         run to success in the same simulated account (e.g. the jobs it warm-starts from or deploys)."""
         runs = [*before, (kind, payload)]
-        return self.run_sequence(runs, scenario_name, data_dir, uploads=uploads, warm_up=len(before))[-1]
+        return self.run_sequence(
+            runs, scenario_name, data_dir, uploads=uploads, warm_up=len(before), execution_name=execution_name
+        )[-1]
 
     def run_many(
         self,
@@ -87,21 +90,38 @@ class Simulator:
         *,
         uploads: Mapping[str, Path] | None = None,
         warm_up: int = 0,
+        execution_name: str | None = None,
     ) -> list[SimulationResult]:
         """Run (kind, input) pairs in order; the first ``warm_up`` as ``success``, the rest under the
         scenario. ``data_dir`` is uploaded to the last input's TrainingData, ``uploads`` map key
-        prefixes to local folders. A scenario that needs an existing endpoint deploys the last
-        input once first."""
+        prefixes to local folders; ``execution_name`` names the last execution. A scenario that
+        needs an existing endpoint deploys the last input once first; one that reuses an execution
+        name runs it once first too, and returns that run's result before the one under test."""
         for kind, _ in runs:
             if kind not in STATE_MACHINES:
                 raise ValueError(f"unknown state machine {kind!r} (known: {', '.join(STATE_MACHINES)})")
         scenario = SCENARIOS[scenario_name]
         runs = list(runs)
+        if not runs:
+            return []
+        # What the scenario needs of the input under test (of every run, when they share a name).
+        for number, (kind, payload) in enumerate(runs):
+            if number == len(runs) - 1 or scenario.shared_execution_name:
+                runs[number] = (kind, scenario.prepare(kind, payload))
+        names = [
+            f"simulated-{scenario.name}" if scenario.shared_execution_name else f"simulated-{scenario.name}-{n}"
+            for n in range(len(runs))
+        ]
         inserted = None
-        if scenario.deploy_first:  # the endpoint exists before the execution under test
+        if scenario.deploy_first or scenario.rerun_after_days is not None:
+            # The input runs once first: the endpoint exists, or the name was used before.
             inserted = len(runs) - 1
             runs.insert(inserted, runs[-1])
+            names.insert(inserted, names[-1] if scenario.rerun_after_days is not None else f"{names[-1]}-first")
             warm_up = max(warm_up, inserted) + 1
+            if scenario.rerun_after_days is not None:
+                kind, payload = runs[-1]
+                runs[-1] = (kind, changed_for_rerun(kind, payload))
         clock = SimClock()
         sagemaker = SimulatedSageMaker(clock, SageMakerFaults())
         faults = LambdaFaults()
@@ -116,14 +136,21 @@ class Simulator:
             results = []
             for number, (kind, payload) in enumerate(runs):
                 played = SCENARIOS["success"] if number < warm_up else scenario
+                if played.rerun_after_days is not None:
+                    # Step Functions forgets a closed execution 90 days on; then its name is free again.
+                    clock.advance(played.rerun_after_days * DAY)
+                    forget_closed_executions(ACCOUNT, self.region)
                 sagemaker.calls.clear()
                 requests.entries.clear()
                 sagemaker.faults.reject = {k: list(v) for k, v in played.sagemaker_rejections.items()}
+                sagemaker.faults.quota = played.quota
                 sagemaker.trial_seconds = played.job_seconds
+                sagemaker.vary_trials = not played.exact_trials
                 faults.after_run = dict(played.lambda_failures)
                 clock.interrupted = False
-                results.append(_play(deployment, kind, payload, played, clock, sagemaker, requests, number))
-            if inserted is not None:
+                name = execution_name if execution_name is not None and number == len(runs) - 1 else names[number]
+                results.append(_play(deployment, kind, payload, played, clock, sagemaker, requests, name))
+            if inserted is not None and scenario.rerun_after_days is None:
                 del results[inserted]
             return results
 
@@ -181,6 +208,7 @@ class _Work:
     kind: str  # "TrainingJob" | "HyperParameterTuningJob" | "Endpoint"
     name: str
     execution: str  # the execution whose task waits (a nested deploy's, for an endpoint)
+    expires_at: float  # simulated time at which DynamoDB's TTL removes its token
 
 
 #: How long SageMaker takes to create an endpoint, or to update one (with its bake time).
@@ -195,28 +223,62 @@ def _play(
     clock: SimClock,
     sagemaker: SimulatedSageMaker,
     requests: RequestLog,
-    number: int = 0,
+    name: str,
 ) -> SimulationResult:
     sfn = boto3.client("stepfunctions")
     machine = _machine(deployment, kind)
     nested_before = _executions(sfn, deployment, kind)
     started = clock.now + clock.slept
     handled = len(sagemaker.created)
-    execution = sfn.start_execution(
-        stateMachineArn=machine, name=f"simulated-{scenario.name}-{number}", input=json.dumps(payload)
-    )["executionArn"]
-    while (work := _wait_for_work(sfn, execution, sagemaker, handled, deployment)) is not None:
+    execution = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))["executionArn"]
+    rivals: list[str] = []
+    while (work := _wait_for_work(sfn, execution, sagemaker, handled, deployment, clock)) is not None:
         handled = len(sagemaker.created)
+        if scenario.race and not rivals:
+            # The same input again, while the first waits on its job.
+            rival = sfn.start_execution(stateMachineArn=machine, name=f"{name}-rival", input=json.dumps(payload))
+            rivals.append(rival["executionArn"])
+            _wait_for_end(sfn, rivals[-1])
+            _announce_end(deployment, sfn, rivals[-1])
         _drive(deployment, execution, work, scenario, clock, sagemaker)
         if scenario.abort:
             break
     description = _wait_for_end(sfn, execution)
-    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     nested = [n for n in _executions(sfn, deployment, kind) if n not in nested_before]
+    for ended in [*nested, execution]:
+        _announce_end(deployment, sfn, ended)
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     result = result_of(description, events, scenario, clock, sagemaker, deployment, nested_runs(sfn, nested))
     result.requests = list(requests.entries)  # the log is cleared for the next run
     result.simulated_seconds -= started
+    result.rivals = [summary(sfn, rival) for rival in rivals]
+    result.jobs_left_running = sagemaker.jobs_left_running(_running_executions(sfn, deployment))
+    result.execution_name = name
     return result
+
+
+def _announce_end(deployment: Deployment, sfn: Any, execution: str) -> None:
+    """EventBridge's "Step Functions Execution Status Change" for an execution that ended."""
+    description = sfn.describe_execution(executionArn=execution)
+    _deliver(
+        deployment,
+        "aws.states",
+        "Step Functions Execution Status Change",
+        {
+            "executionArn": execution,
+            "name": description["name"],
+            "status": description["status"],
+            "stateMachineArn": description["stateMachineArn"],
+        },
+    )
+
+
+def _running_executions(sfn: Any, deployment: Deployment) -> set[str]:
+    return {
+        e["executionArn"]
+        for machine in deployment.state_machines.values()
+        for e in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+    }
 
 
 def _machine(deployment: Deployment, kind: str) -> str:
@@ -233,7 +295,7 @@ def _executions(sfn: Any, deployment: Deployment, kind: str) -> list[str]:
 
 
 def _wait_for_work(
-    sfn: Any, execution: str, sagemaker: SimulatedSageMaker, handled: int, deployment: Deployment
+    sfn: Any, execution: str, sagemaker: SimulatedSageMaker, handled: int, deployment: Deployment, clock: SimClock
 ) -> _Work | None:
     """Until a task waits on the token of something newly created, or the execution ended."""
     table = boto3.resource("dynamodb").Table(deployment.token_table)
@@ -241,9 +303,11 @@ def _wait_for_work(
     while time.monotonic() < deadline:
         if len(sagemaker.created) > handled:
             kind, name = sagemaker.created[-1]
-            waiting = table.get_item(Key={"JobName": name}).get("Item")
+            waiting = table.get_item(Key={"JobName": f"{kind}/{name}"}).get("Item")
             if waiting and _submitted(sfn, waiting["ExecutionArn"]):
-                return _Work(kind, name, waiting["ExecutionArn"])
+                # The function wrote ExpiresAt on the real clock; the simulated one runs ahead of it.
+                expires_at = clock.now + float(waiting["ExpiresAt"]) - time.time()
+                return _Work(kind, name, waiting["ExecutionArn"], expires_at)
         if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
             return None
         time.sleep(0.005)
@@ -269,25 +333,24 @@ def _drive(
         clock.advance(600)
         boto3.client("stepfunctions").stop_execution(executionArn=execution, cause="stopped from the console")
         clock.interrupted = True  # moto's interpreter would otherwise sit in the task until its timeout
-        _deliver(
-            deployment,
-            "aws.states",
-            "Step Functions Execution Status Change",
-            {"executionArn": execution, "status": "ABORTED", "stateMachineArn": execution_machine(execution)},
-        )
         return
     detail_type, status_field, seconds, stuck, finish = _progress(work, scenario, clock, sagemaker)
     name_field = {"TrainingJob": "TrainingJobName", "HyperParameterTuningJob": "HyperParameterTuningJobName"}.get(
         work.kind, "EndpointName"
     )
     clock.advance(seconds)
+    if clock.now >= work.expires_at:
+        # DynamoDB's TTL has removed the token: nothing the event handler can complete.
+        table = boto3.resource("dynamodb").Table(deployment.token_table)
+        table.delete_item(Key={"JobName": f"{work.kind}/{work.name}"})
     if not stuck:
         status = finish()
+        detail = {name_field: work.name, "Tags": sagemaker.tags_of(work.kind, work.name)}
         if scenario.events > 1:
             # SageMaker also reports intermediate states; the rules must not deliver them.
-            _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: "InProgress"})
+            _deliver(deployment, "aws.sagemaker", detail_type, {**detail, status_field: "InProgress"})
         for _ in range(scenario.events):
-            _deliver(deployment, "aws.sagemaker", detail_type, {name_field: work.name, status_field: status})
+            _deliver(deployment, "aws.sagemaker", detail_type, {**detail, status_field: status})
     if stuck or scenario.events == 0:
         # Nothing will complete the token: move time past the task's timeout.
         clock.advance(_task_timeout(work.execution) + 60)
@@ -309,11 +372,22 @@ def _progress(
             lambda: sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status,
         )
     if work.kind == "HyperParameterTuningJob":
+        job = sagemaker.tuning_jobs[work.name]
+        if scenario.stop_tuning_at is not None:
+            # A person stops it from the console part-way: SageMaker stops the running trials.
+            share = scenario.stop_tuning_at
+            return (
+                "SageMaker HyperParameter Tuning Job State Change",
+                "HyperParameterTuningJobStatus",
+                share * (job.planned_end - job.created_at) - (clock.now - job.created_at),
+                False,
+                lambda: sagemaker.finish_tuning(work.name, "Stopped").status,
+            )
         reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
         return (
             "SageMaker HyperParameter Tuning Job State Change",
             "HyperParameterTuningJobStatus",
-            sagemaker.tuning_jobs[work.name].planned_end - clock.now,
+            job.planned_end - clock.now,
             scenario.outcome == "Stuck",
             lambda: sagemaker.finish_tuning(work.name, scenario.outcome, reason).status,
         )
@@ -336,12 +410,6 @@ def _task_timeout(execution: str) -> float:
     events = boto3.client("stepfunctions").get_execution_history(executionArn=execution, maxResults=1000)["events"]
     entered = [e["stateEnteredEventDetails"] for e in events if e["type"] == "TaskStateEntered"]
     return float(json.loads(entered[-1]["input"])["Launch"]["TaskTimeoutSeconds"])
-
-
-def execution_machine(execution_arn: str) -> str:
-    """The state machine ARN of an execution ARN (…:execution:<machine>:<name>)."""
-    head, _, _ = execution_arn.rpartition(":")
-    return head.replace(":execution:", ":stateMachine:", 1)
 
 
 def _deliver(deployment: Deployment, source: str, detail_type: str, detail: dict[str, Any]) -> int:

@@ -144,6 +144,11 @@ def logged_requests(log: RequestLog) -> Iterator[None]:
         yield
 
 
+def current_function() -> str | None:
+    """The function whose handler runs on this thread (None: the simulator itself)."""
+    return getattr(_CALLER, "function", None)
+
+
 @contextmanager
 def _running(function_name: str) -> Iterator[None]:
     """Mark this thread as running ``function_name``'s handler (a handler may invoke another)."""

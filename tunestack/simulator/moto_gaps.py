@@ -61,3 +61,16 @@ def step_functions_as_documented() -> Iterator[None]:
         stack.enter_context(mock.patch.object(StepFunctionResponse, "send_task_failure", send_task_failure))
         stack.enter_context(mock.patch.object(environment.Environment, "set_error", set_error))
         yield
+
+
+def forget_closed_executions(account: str, region: str) -> int:
+    """What Step Functions does 90 days after an execution closed: forget it, so its name may be
+    used again (moto keeps every name forever). Returns how many were forgotten."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    forgotten = 0
+    for machine in stepfunctions_parser_backends[account][region].state_machines:
+        kept = [e for e in machine.executions if e.status == "RUNNING"]
+        forgotten += len(machine.executions) - len(kept)
+        machine.executions[:] = kept
+    return forgotten

@@ -33,6 +33,14 @@ class SimulationResult:
     task_failures: list[str] = field(default_factory=list)  # error of each failed task attempt, in order
     #: Every AWS request the functions made, in order (nested deploys' too); see lambdas.RequestLog.
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: The largest input or output of any state, in bytes: moto does not enforce Step Functions'
+    #: 256 KiB limit (States.DataLimitExceeded), so tests compare this with it.
+    largest_state_bytes: int = 0
+    #: Training and tuning jobs still running at the end that no running execution owns.
+    jobs_left_running: list[str] = field(default_factory=list)
+    #: Other executions the scenario started beside this one (a rival of the same name).
+    rivals: list[dict[str, Any]] = field(default_factory=list)
+    execution_name: str = ""
 
     @property
     def total_transitions(self) -> int:
@@ -62,8 +70,28 @@ class SimulationResult:
             "nested": self.nested,
             "task_failures": self.task_failures,
             "requests": self.requests,
+            "largest_state_bytes": self.largest_state_bytes,
+            "jobs_left_running": len(self.jobs_left_running),
+            "jobs_left_running_names": self.jobs_left_running,
+            "rivals": self.rivals,
+            "execution_name": self.execution_name,
             "simulated": True,
         }
+
+
+def summary(sfn: Any, execution: str) -> dict[str, Any]:
+    """Another execution's outcome, as ``rivals`` reports it."""
+    description = sfn.describe_execution(executionArn=execution)
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    failed = next((e for e in events if e["type"] == "ExecutionFailed"), None)
+    details = failed.get("executionFailedEventDetails", {}) if failed else {}
+    return {
+        "execution_name": description["name"],
+        "status": description["status"],
+        "error": details.get("error"),
+        "cause": details.get("cause"),
+        "states": [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")],
+    }
 
 
 def nested_runs(sfn: Any, executions: list[str]) -> list[dict[str, Any]]:
@@ -107,7 +135,14 @@ def result_of(
         reports=_reports(deployment),
         nested=nested,
         task_failures=[_failure_of(e) for e in events if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}],
+        largest_state_bytes=max((_state_bytes(e) for e in events), default=0),
     )
+
+
+def _state_bytes(event: dict[str, Any]) -> int:
+    details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+    data = details.get("input", details.get("output")) or ""
+    return len(str(data).encode())
 
 
 def _failure_of(event: dict[str, Any]) -> str:

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+import regex
+
 from tunestack.simulator import tuning
 from tunestack.simulator.clock import SimClock
+
+#: What SageMaker accepts as a tag key or value (SageMaker API reference, "Tag").
+TAG_PATTERN = regex.compile(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$")
+#: Statuses of a job that still runs (and costs).
+RUNNING = frozenset({"InProgress", "Stopping"})
 
 
 @dataclass
@@ -28,17 +35,39 @@ class SimulatedJob:
     failure_reason: str | None = None
     output_path: str = ""
     max_runtime: float = 86400.0
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class SageMakerFaults:
-    """Rejections SageMaker makes before accepting a call: API name -> error codes, in order."""
+    """Rejections SageMaker makes before accepting a call, in order, keyed by the API's name, or by
+    ``<function>:<API>`` / ``<function>:*`` for the calls of functions whose name holds
+    ``<function>`` (e.g. ``Reconcile:*``). ResourceLimitExceeded carries SageMaker's message for a
+    quota of ``quota`` = (limit, in use) instances."""
 
     reject: dict[str, list[str]] = field(default_factory=dict)
+    quota: tuple[int, int] = (4, 4)
 
-    def next_rejection(self, api: str) -> str | None:
-        queue = self.reject.get(api)
-        return queue.pop(0) if queue else None
+    def next_rejection(self, api: str, function: str | None = None) -> str | None:
+        for key, queue in self.reject.items():
+            part, _, wanted = key.rpartition(":")
+            if queue and wanted in (api, "*") and (not part or (function is not None and part in function)):
+                return queue.pop(0)
+        return None
+
+
+def check_tags(tags: list[dict[str, str]] | None) -> None:
+    """Refuse tags SageMaker would refuse, with its message."""
+    from moto.sagemaker.exceptions import ValidationError
+
+    for number, tag in enumerate(tags or [], 1):
+        for part in ("Key", "Value"):
+            value = str(tag.get(part, ""))
+            if not TAG_PATTERN.fullmatch(value) or len(value) > (128 if part == "Key" else 256):
+                raise ValidationError(
+                    f"1 validation error detected: Value '{value}' at 'tags.{number}.member.{part.lower()}' failed to "
+                    f"satisfy constraint: Member must satisfy regular expression pattern: {TAG_PATTERN.pattern}"
+                )
 
 
 class SimulatedSageMaker:
@@ -52,16 +81,43 @@ class SimulatedSageMaker:
         self.calls: Counter[str] = Counter()
         #: How long a tuning job's trials take; None: each its whole MaxRuntimeInSeconds, less a minute.
         self.trial_seconds: float | None = 3600.0
+        #: Trials take about ``trial_seconds`` (False: exactly).
+        self.vary_trials = True
         self._lock = threading.Lock()
 
-    def reject(self, api: str) -> None:
-        """Answer ``api`` with the next error the scenario queued for it, if any."""
+    def reject(self, api: str, usage: tuple[str, int, str] | None = None) -> None:
+        """Answer ``api`` with the next error the scenario queued for it, if any. ``usage``:
+        (instance type, count, "training job usage" | "endpoint usage") for a quota's message."""
         from moto.sagemaker.exceptions import SagemakerClientError
 
-        code = self.faults.next_rejection(api)
-        if code:
-            rejection = type(code, (SagemakerClientError,), {"code": code})
-            raise rejection(f"simulated {code} for {api}")
+        from tunestack.simulator.lambdas import current_function
+
+        code = self.faults.next_rejection(api, current_function())
+        if not code:
+            return
+        rejection = type(code, (SagemakerClientError,), {"code": code})
+        if code == "ResourceLimitExceeded" and usage is not None:
+            instance_type, count, what = usage
+            limit, used = self.faults.quota
+            raise rejection(
+                f"The account-level service limit '{instance_type} for {what}' is {limit} Instances, with current "
+                f"utilization of {used} Instances and a request delta of {count} Instances. Please contact AWS "
+                "support to request an increase for this limit."
+            )
+        raise rejection(f"simulated {code} for {api}")
+
+    def tags_of(self, kind: str, name: str) -> dict[str, str]:
+        """A resource's tags, as its state-change events carry them (``detail.Tags``)."""
+        found: Any = {"TrainingJob": self.jobs, "HyperParameterTuningJob": self.tuning_jobs}.get(kind, self.endpoints)
+        return dict(found[name].tags)
+
+    def jobs_left_running(self, running_executions: set[str]) -> list[str]:
+        """Training and tuning jobs still running whose execution (by its tag) is not running."""
+        from tunestack_runtime.tags import EXECUTION_TAG, tag_safe
+
+        owners = {tag_safe(arn) for arn in running_executions}
+        jobs: list[SimulatedJob | tuning.SimulatedTuningJob] = [*self.jobs.values(), *self.tuning_jobs.values()]
+        return sorted(j.name for j in jobs if j.status in RUNNING and j.tags.get(EXECUTION_TAG) not in owners)
 
     def trial(self, name: str) -> tuple[tuning.SimulatedTuningJob, tuning.Trial] | None:
         """The tuning job and trial a training job name belongs to (trials are not moto's jobs)."""
@@ -144,11 +200,14 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
     original_list_tags = backend_cls.list_tags
     original_create_tuning = backend_cls.create_hyper_parameter_tuning_job
     original_describe_tuning = backend_cls.describe_hyper_parameter_tuning_job
+    original_list_tuning = backend_cls.list_hyper_parameter_tuning_jobs
 
     reject = sim.reject
 
     def create(self: Any, training_job_name: str, **kwargs: Any) -> Any:
-        reject("CreateTrainingJob")
+        resources = kwargs["resource_config"]
+        reject("CreateTrainingJob", (resources["InstanceType"], resources["InstanceCount"], "training job usage"))
+        check_tags(kwargs.get("tags"))
         if training_job_name in sim.jobs:
             raise ResourceInUseException(f"Training job names must be unique: {training_job_name} already exists")
         job = original_create(self, training_job_name=training_job_name, **kwargs)
@@ -158,13 +217,17 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             created_at=sim.clock.now,
             output_path=kwargs["output_data_config"]["S3OutputPath"],
             max_runtime=float(kwargs["stopping_condition"]["MaxRuntimeInSeconds"]),
+            tags={t["Key"]: t["Value"] for t in kwargs.get("tags") or []},
         )
         sim.created.append(("TrainingJob", training_job_name))
         sim.calls["CreateTrainingJob"] += 1
         return job
 
     def create_tuning(self: Any, hyper_parameter_tuning_job_name: str, **kwargs: Any) -> Any:
-        reject("CreateHyperParameterTuningJob")
+        resources = kwargs["training_job_definition"]["ResourceConfig"]
+        usage = (resources["InstanceType"], resources["InstanceCount"], "training job usage")
+        reject("CreateHyperParameterTuningJob", usage)
+        check_tags(kwargs.get("tags"))
         name = hyper_parameter_tuning_job_name
         if name in sim.tuning_jobs:
             raise ResourceInUseException(f"Hyper parameter tuning job {name} already exists")
@@ -184,8 +247,9 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             generation=generation,
             trial_seconds=sim.trial_seconds or limit,
             max_runtime=limit,
-            vary=sim.trial_seconds is not None,
+            vary=sim.trial_seconds is not None and sim.vary_trials,
         )
+        sim.tuning_jobs[name].tags = {t["Key"]: t["Value"] for t in kwargs.get("tags") or []}
         sim.created.append(("HyperParameterTuningJob", name))
         sim.calls["CreateHyperParameterTuningJob"] += 1
         return arn
@@ -245,6 +309,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         sim.calls["StopTrainingJob"] += 1
 
     def list_tags(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reject("ListTags")
         arn = kwargs.get("arn", args[0] if args else "")
         found = sim.trial(arn)
         if found is not None:  # a trial carries its tuning job's tags
@@ -252,6 +317,12 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             kwargs["arn"], args = arn, ()
         result = original_list_tags(self, *args, **kwargs)
         sim.calls["ListTags"] += 1
+        return result
+
+    def list_tuning_jobs(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reject("ListHyperParameterTuningJobs")
+        result = original_list_tuning(self, *args, **kwargs)
+        sim.calls["ListHyperParameterTuningJobs"] += 1
         return result
 
     def stop_response(self: Any) -> Any:
@@ -285,6 +356,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         mock.patch.object(backend_cls, "describe_training_job", describe),
         mock.patch.object(backend_cls, "stop_training_job", stop, create=True),
         mock.patch.object(backend_cls, "list_tags", list_tags),
+        mock.patch.object(backend_cls, "list_hyper_parameter_tuning_jobs", list_tuning_jobs),
         mock.patch.object(responses.SageMakerResponse, "stop_training_job", stop_response, create=True),
         simulated_endpoints(sim),
     ):

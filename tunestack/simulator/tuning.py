@@ -88,6 +88,7 @@ class SimulatedTuningJob:
     status: str = "InProgress"
     ended_at: float | None = None
     failure_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def objective(self) -> dict[str, str]:

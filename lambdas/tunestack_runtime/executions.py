@@ -25,8 +25,10 @@ class Execution:
 
     @classmethod
     def of(cls, event: Mapping[str, Any]) -> Execution:
-        """From a task's payload: ``ExecutionArn`` and ``ExecutionStartTime``."""
-        return cls(arn=str(event["ExecutionArn"]), start_time=str(event["ExecutionStartTime"]))
+        """From a task's payload: ``ExecutionArn`` and ``ExecutionStartTime`` (absent from the
+        payloads of executions started before the state machines passed it: their reconcile step
+        still runs, and finds no token of theirs under the new keys)."""
+        return cls(arn=str(event["ExecutionArn"]), start_time=str(event.get("ExecutionStartTime", "")))
 
     @property
     def name(self) -> str:

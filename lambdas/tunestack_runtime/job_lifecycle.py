@@ -151,7 +151,10 @@ def complete(kind: JobKind, *, sagemaker: Any, sfn: Any, table: Any, job_name: s
 def reconcile(kind: JobKind, *, sagemaker: Any, table: Any, job_name: str, execution: Execution) -> dict[str, Any]:
     """After the launch task timed out: describe once, and end the wait one way or the other."""
     description = kind.describe(sagemaker, job_name)
-    waiting = token_store.take(table, kind.job_type, job_name, launch_key=execution.launch_key)
+    # An execution started before the state machines passed the start time has no launch key; its
+    # token, if any, is the one stored under the job's name.
+    own = execution.launch_key if execution.start_time else None
+    waiting = token_store.take(table, kind.job_type, job_name, launch_key=own)
     extras = waiting.extras if waiting else {}
     status = description[kind.status_field]
     if status not in kind.terminal:

@@ -75,15 +75,17 @@ def put(
 def take(table: Any, job_type: str, job_name: str, *, launch_key: str | None = None) -> WaitingExecution | None:
     """Remove and return the execution waiting on ``job_name``; None if nothing waits (another event
     took it). With ``launch_key``, only that run's token: never another execution's."""
-    condition: dict[str, Any] = {}
     if launch_key is not None:
         condition = {"ConditionExpression": "LaunchKey = :me", "ExpressionAttributeValues": {":me": launch_key}}
-    try:
-        response = table.delete_item(Key={"JobName": key(job_type, job_name)}, ReturnValues="ALL_OLD", **condition)
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return None
-    item = response.get("Attributes")
-    if not item:
+        item = _delete(table, key(job_type, job_name), condition)
+    else:
+        item = _delete(table, key(job_type, job_name), {})
+        if item is None:
+            # A token stored before tokens were keyed by kind (keyed by name alone, with no launch
+            # key): executions already waiting when the pipelines were updated still complete.
+            legacy = {"ConditionExpression": "JobType = :type", "ExpressionAttributeValues": {":type": job_type}}
+            item = _delete(table, job_name, legacy)
+    if item is None:
         return None
     return WaitingExecution(
         job_name=job_name,
@@ -95,6 +97,14 @@ def take(table: Any, job_type: str, job_name: str, *, launch_key: str | None = N
     )
 
 
+def _delete(table: Any, item_key: str, condition: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        response = table.delete_item(Key={"JobName": item_key}, ReturnValues="ALL_OLD", **condition)
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return None
+    return response.get("Attributes") or None
+
+
 def jobs_of_execution(table: Any, execution_arn: str) -> list[dict[str, str]]:
     """``{"JobName", "JobType"}`` of every token the execution still holds."""
     response = table.query(
@@ -102,6 +112,9 @@ def jobs_of_execution(table: Any, execution_arn: str) -> list[dict[str, str]]:
         KeyConditionExpression="ExecutionArn = :arn",
         ExpressionAttributeValues={":arn": execution_arn},
     )
-    return [
-        {"JobName": i["JobName"].partition(_SEPARATOR)[2], "JobType": i["JobType"]} for i in response.get("Items", [])
-    ]
+    return [{"JobName": _name(i["JobName"], i["JobType"]), "JobType": i["JobType"]} for i in response.get("Items", [])]
+
+
+def _name(item_key: str, job_type: str) -> str:
+    prefix = f"{job_type}{_SEPARATOR}"
+    return item_key[len(prefix) :] if item_key.startswith(prefix) else item_key  # a name-only (earlier) key

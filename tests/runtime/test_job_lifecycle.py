@@ -193,6 +193,38 @@ def test_a_training_job_and_a_tuning_job_of_one_name_wait_apart(aws: dict[str, A
     assert waiting(aws).task_token == "t1"  # type: ignore[union-attr]
 
 
+def test_a_token_stored_before_tokens_were_keyed_by_kind_still_completes_its_execution(aws: dict[str, Any]) -> None:
+    aws["sagemaker"].create_training_job(**params())
+    aws["table"].put_item(  # as the earlier version stored it: by name, no launch key
+        Item={"JobName": "job-1", "JobType": "TrainingJob", "TaskToken": "old", "ExecutionArn": FIRST.arn}
+    )
+    assert token_store.take(aws["table"], "HyperParameterTuningJob", "job-1") is None  # another kind's name
+    aws["sim"].finish("job-1", "Completed")
+    kwargs = {"sagemaker": aws["sagemaker"], "sfn": aws["sfn"], "table": aws["table"], "job_name": "job-1"}
+    assert job_lifecycle.complete(TRAINING, **kwargs) is True
+    ((kind, sent),) = aws["sfn"].sent
+    assert kind == "success" and sent["taskToken"] == "old"
+    assert token_store.jobs_of_execution(aws["table"], FIRST.arn) == []
+
+
+def test_an_execution_started_before_the_start_time_was_passed_reconciles_with_its_token(
+    aws: dict[str, Any],
+) -> None:
+    aws["sagemaker"].create_training_job(**params())
+    aws["table"].put_item(
+        Item={
+            "JobName": "job-1",
+            "JobType": "TrainingJob",
+            "TaskToken": "old",
+            "ExecutionArn": FIRST.arn,
+            "Extras": '{"ParentModel": "m@1"}',
+        }
+    )
+    aws["sim"].finish("job-1", "Completed")
+    earlier = Execution.of({"ExecutionArn": FIRST.arn})  # its payload has no ExecutionStartTime
+    assert reconcile(aws, execution=earlier)["ParentModel"] == "m@1"
+
+
 def test_completion_sends_success_once_even_for_duplicate_events(aws: dict[str, Any]) -> None:
     launch(aws)
     aws["sim"].clock.advance(120)

@@ -179,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"no templates in {outdir}: run cdk synth first", file=sys.stderr)
         return 2
+    try:
+        checkov_executable()
+    except ToolMissing as missing:
+        print(f"checkov: {missing}", file=sys.stderr)
+        return 2
     ok = True
 
     lint = run_cfn_lint(files)
@@ -191,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = False
         print(f"  {finding.level} {finding.rule} {finding.location}: {finding.message}")
 
-    try:
-        checkov = run_checkov(outdir)
-    except ToolMissing as missing:
-        print(f"checkov: {missing}", file=sys.stderr)
-        return 2
+    checkov = run_checkov(outdir)
     print(f"checkov: {len(checkov['failed'])} failed, {len(checkov['skipped'])} skipped with a comment")
     for check in checkov["failed"]:
         ok = False

@@ -130,13 +130,15 @@ def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     if "Resource" in statement:
         if not any(_glob(r, request.resource, False) for r in _as_list(statement["Resource"])):
             return False
-    elif "NotResource" in statement and any(_glob(r, request.resource, False) for r in _as_list(statement["NotResource"])):
+    elif "NotResource" in statement and any(
+        _glob(r, request.resource, False) for r in _as_list(statement["NotResource"])
+    ):
         return False
     return all(_operator_holds(op, block, request) for op, block in (statement.get("Condition") or {}).items())
 
 
 def evaluate(documents: Sequence[Mapping[str, Any]], request: Request) -> str:
-    """"Allow", "ExplicitDeny" or "ImplicitDeny" for ``request`` under the identity policies given."""
+    """ "Allow", "ExplicitDeny" or "ImplicitDeny" for ``request`` under the identity policies given."""
     statements = [s for d in documents for s in _as_list(d.get("Statement", []))]
     applying = [s for s in statements if statement_applies(s, request)]
     if any(s["Effect"] == "Deny" for s in applying):
@@ -144,7 +146,6 @@ def evaluate(documents: Sequence[Mapping[str, Any]], request: Request) -> str:
     if any(s["Effect"] == "Allow" for s in applying):
         return "Allow"
     return "ImplicitDeny"
-
 
 
 def _account_of(arn: str) -> str:

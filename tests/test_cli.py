@@ -84,6 +84,9 @@ def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
     )
     assert document["simulated"] is True and document["status"] == "FAILED"
     assert document["sagemaker_calls"] == {"CreateTrainingJob": 1, "DescribeTrainingJob": 1}
+    operations = [(r["service"], r["operation"], r.get("error")) for r in document["requests"]]
+    assert ("sagemaker", "CreateTrainingJob", None) in operations
+    assert ("sagemaker", "DescribeTrainingJob", None) in operations
 
 
 def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
@@ -134,3 +137,52 @@ def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.Ca
     assert "simulated first, as a job this input names: " in out and "tune-image-classification.json" in out
     assert "SUCCEEDED: 5 state transitions" in out and '"WarmStartType"' not in out
     assert '"Type": "IdenticalDataAndAlgorithm"' in out
+    assert "AWS requests made by the functions: " in out and "(see --json)" in out
+
+
+@pytest.mark.parametrize("layout", ["missing", "no manifest"])
+def test_a_jumpstart_cache_that_cannot_serve_is_a_usage_error(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "catalog"
+    if layout == "no manifest":
+        (folder / "community_models").mkdir(parents=True)
+    argv = ["simulate", "fine-tune", str(ROOT / "examples" / "fine-tune-text.json"), "--jumpstart-cache", str(folder)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert f"--jumpstart-cache {folder}: " in error
+    assert ("not a folder" if layout == "missing" else "no models_manifest.json") in error
+
+
+def test_a_missing_spec_is_warned_about_and_json_stays_one_document(tmp_path: Path) -> None:
+    fixtures = ROOT / "tunestack" / "simulator" / "fixtures" / "jumpstart"
+    manifest = json.loads((fixtures / "models_manifest.json").read_text())
+    (tmp_path / "models_manifest.json").write_text(json.dumps(manifest))  # no spec files at all
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tunestack.cli",
+            "simulate",
+            "fine-tune",
+            "examples/fine-tune-text.json",
+            "--jumpstart-cache",
+            str(tmp_path),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    for entry in manifest:
+        warning = f"{entry['model_id']} version {entry['version']}: no spec file at {tmp_path / entry['spec_key']}"
+        assert warning in result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == "FAILED" and document["sagemaker_calls"] == {}
+    # The first state looked for the model's spec where the manifest says it is.
+    model_id = json.loads((ROOT / "examples" / "fine-tune-text.json").read_text())["Algorithm"]["JumpStartModelId"]
+    (read,) = [r for r in document["requests"] if model_id in r["parameters"].get("Key", "")]
+    assert read["operation"] == "GetObject" and read["error"] == "NoSuchKey"

@@ -55,15 +55,20 @@ def test_for_all_values_is_true_on_an_absent_key_and_null_guards_it() -> None:
     guarded = {**types, "Null": {"sagemaker:InstanceTypes": "false"}}
     create = "arn:aws:sagemaker:us-east-1:1:training-job/j"
     bare = Request("sagemaker:CreateTrainingJob", create)
-    assert evaluate(policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*", "Condition": types}), bare) == "Allow"
+    assert (
+        evaluate(policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*", "Condition": types}), bare)
+        == "Allow"
+    )
     assert (
         evaluate(policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*", "Condition": guarded}), bare)
         == "ImplicitDeny"
     )
-    two = Request("sagemaker:CreateTrainingJob", create, {"sagemaker:InstanceTypes": ["ml.m5.xlarge", "ml.p5.48xlarge"]})
-    assert evaluate(policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*", "Condition": guarded}), two) == (
-        "ImplicitDeny"
+    two = Request(
+        "sagemaker:CreateTrainingJob", create, {"sagemaker:InstanceTypes": ["ml.m5.xlarge", "ml.p5.48xlarge"]}
     )
+    assert evaluate(
+        policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*", "Condition": guarded}), two
+    ) == ("ImplicitDeny")
 
 
 def test_for_any_value_is_false_on_an_absent_key() -> None:
@@ -78,10 +83,22 @@ def test_values_of_one_key_are_or_and_keys_are_and() -> None:
         **ALLOW_S3,
         "Condition": {"StringEquals": {"aws:RequestTag/team": ["a", "b"], "aws:RequestTag/env": "prod"}},
     }
-    assert evaluate(policy(statement), Request("s3:GetObject", "arn:aws:s3:::bucket/k", {
-        "aws:RequestTag/team": "b", "aws:RequestTag/env": "prod"})) == "Allow"
-    assert evaluate(policy(statement), Request("s3:GetObject", "arn:aws:s3:::bucket/k", {
-        "aws:RequestTag/team": "b", "aws:RequestTag/env": "dev"})) == "ImplicitDeny"
+    assert (
+        evaluate(
+            policy(statement),
+            Request(
+                "s3:GetObject", "arn:aws:s3:::bucket/k", {"aws:RequestTag/team": "b", "aws:RequestTag/env": "prod"}
+            ),
+        )
+        == "Allow"
+    )
+    assert (
+        evaluate(
+            policy(statement),
+            Request("s3:GetObject", "arn:aws:s3:::bucket/k", {"aws:RequestTag/team": "b", "aws:RequestTag/env": "dev"}),
+        )
+        == "ImplicitDeny"
+    )
 
 
 @pytest.mark.parametrize(

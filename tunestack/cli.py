@@ -47,8 +47,19 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--team", help="team in cdk.json (default: the first)")
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
-    simulate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    simulate.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON document on stdout; its 'requests' lists every AWS request the functions made, in order",
+    )
     simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
+    simulate.add_argument(
+        "--jumpstart-cache",
+        type=Path,
+        metavar="DIR",
+        help="serve the simulated JumpStart bucket from a local copy of one: DIR/models_manifest.json and "
+        "each spec at its spec_key (every file in DIR is uploaded) instead of the bundled fixtures",
+    )
     simulate.set_defaults(run=_simulate)
 
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
@@ -115,6 +126,8 @@ def _simulate(args: argparse.Namespace) -> int:
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
     team = _team(args.team)
+    if args.jumpstart_cache is not None:
+        _check_jumpstart_cache(args.jumpstart_cache)
     payload, problem = _read_input(args.file)
     if problem:
         print(problem)
@@ -131,7 +144,7 @@ def _simulate(args: argparse.Namespace) -> int:
     elif (found := data_folder(args.file, payload)) is not None:
         uploads[found[0]] = found[1]
     outdir = ensure_synthesized(ROOT)
-    simulator = Simulator(outdir, team)
+    simulator = Simulator(outdir, team, jumpstart_cache=args.jumpstart_cache)
     runs = [(kind_of(p), p) for _, p in before] + [(args.kind, payload)]
     results = simulator.run_sequence(runs, args.scenario, uploads=uploads, warm_up=len(before))
     result = results[-1]
@@ -148,6 +161,19 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         _print_result(args, team, result)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _check_jumpstart_cache(folder: Path) -> None:
+    """A usage error if ``folder`` cannot serve as the JumpStart bucket; a warning on stderr for each
+    model whose spec file is missing (the run goes on: the first state then fails naming it)."""
+    from tunestack.simulator.deployment import check_jumpstart_cache
+
+    try:
+        warnings = check_jumpstart_cache(folder)
+    except ValueError as error:
+        raise UsageError(f"--jumpstart-cache {folder}: {error}") from None
+    for warning in warnings:
+        print(f"tunestack: warning: --jumpstart-cache: {warning}", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -179,6 +205,7 @@ def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> No
     )
     calls = ", ".join(f"{api} x{n}" for api, n in result.sagemaker_calls.items()) or "none"
     print(f"SageMaker calls accepted: {calls}")
+    print(f"AWS requests made by the functions: {len(result.requests)} (see --json)")
     if result.error:
         print(f"error: {result.error}\ncause: {_readable_cause(result.cause)}")
     if result.notifications:

@@ -49,7 +49,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
         "OutputExtras": {
             "ParentModel": recipe.parent_model,
-            "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name),
+            "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name, recipe.compressed_output),
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
         },
         "Dataset": dataset,

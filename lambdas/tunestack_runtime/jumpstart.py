@@ -204,6 +204,12 @@ class JumpStartModel:
         size = self.spec.get("training_volume_size")
         return int(size) if takes_ebs_volume and size is not None else DEFAULT_VOLUME_SIZE_GB
 
+    @property
+    def compresses_output(self) -> bool:
+        """Specs of large models ask for uncompressed artifacts (``estimator_kwargs``'s
+        ``disable_output_compression``), which SageMaker then writes under ``output/model/``."""
+        return not (self.spec.get("estimator_kwargs") or {}).get("disable_output_compression", False)
+
     def script_uri(self) -> str:
         key = self.spec.get("training_prepacked_script_key") or self.spec["training_script_key"]
         return f"s3://{self.bucket}/{key}"
@@ -321,7 +327,13 @@ def load_model(
         known = ", ".join(sorted({e["version"] for e in entries}, key=_version_key))
         raise InvalidInput(f"$.Algorithm.JumpStartModelVersion: {model_id} has no version {version!r} (known: {known})")
     entry = max(matching, key=lambda e: _version_key(e["version"]))
-    spec = json.loads(s3.get_object(Bucket=bucket, Key=entry["spec_key"])["Body"].read())
+    try:
+        spec = json.loads(s3.get_object(Bucket=bucket, Key=entry["spec_key"])["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        raise InvalidInput(
+            f"$.Algorithm.JumpStartModelId: {model_id}@{entry['version']} is in the manifest of {region}, "
+            f"but its spec s3://{bucket}/{entry['spec_key']} is not"
+        ) from None
     model = JumpStartModel(model_id=model_id, version=entry["version"], region=region, spec=spec)
     if for_training:
         _check_trainable(model)

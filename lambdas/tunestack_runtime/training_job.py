@@ -64,6 +64,8 @@ class TrainingRecipe:
     #: JumpStart script mode: the container reads ``sagemaker_job_name``, set once the name is known.
     names_job_in_hyperparameters: bool = False
     eula_accepted: bool = False
+    #: False: SageMaker writes the model uncompressed under ``output/model/`` (OutputDataConfig.CompressionType NONE).
+    compressed_output: bool = True
 
 
 #: Training data as an input gives it: one S3 prefix (the algorithm's usual channel), named
@@ -228,6 +230,7 @@ def _jumpstart_recipe(
         volume_size_gb=model.volume_size_gb(instance_type, takes_volume_key(instance_type)),
         names_job_in_hyperparameters=True,
         eula_accepted=accept_eula,
+        compressed_output=model.compresses_output,
     )
 
 
@@ -282,6 +285,8 @@ def job_definition(
         definition["AlgorithmSpecification"]["MetricDefinitions"] = recipe.metric_definitions
     if recipe.environment:
         definition["Environment"] = dict(recipe.environment)
+    if not recipe.compressed_output:
+        definition["OutputDataConfig"]["CompressionType"] = "NONE"
     if resources.use_spot_instances:
         # Spot capacity may be reclaimed: wait up to twice the runtime, resuming from checkpoints.
         stopping["MaxWaitTimeInSeconds"] = min(2 * resources.max_runtime_in_seconds, SAGEMAKER_MAX_SECONDS)
@@ -333,8 +338,9 @@ def create_request(
     }
 
 
-def output_artifact_uri(bucket: str, job_name: str) -> str:
-    return f"s3://{bucket}/{job_name}/output/model.tar.gz"
+def output_artifact_uri(bucket: str, job_name: str, compressed: bool = True) -> str:
+    """Where SageMaker writes the trained model: ``model.tar.gz``, or a folder when uncompressed."""
+    return f"s3://{bucket}/{job_name}/output/{'model.tar.gz' if compressed else 'model/'}"
 
 
 def create_tuning_request(

@@ -40,7 +40,8 @@ PLATFORM_OWN = (
     "$.HyperParameters.sagemaker_job_name",
     "$.RoleArn",
     "$.VpcConfig",
-    "$.OutputDataConfig",
+    "$.OutputDataConfig.S3OutputPath",
+    "$.OutputDataConfig.KmsKeyId",
     "$.ResourceConfig.VolumeKmsKeyId",
     "$.Tags",
     "$.CheckpointConfig",
@@ -49,8 +50,15 @@ PLATFORM_OWN = (
     "$.EnableManagedSpotTraining",
 )
 
-#: Where tunestack follows AWS's documentation rather than the SDK, with the source.
-DOCUMENTED_DIFFERENCES: dict[str, str] = {}
+#: Where tunestack deliberately differs from the SDK, with the reason and its source.
+DOCUMENTED_DIFFERENCES: dict[str, str] = {
+    "$.DebugHookConfig": "The SDK points SageMaker Debugger's hook, with no collections, at its default bucket "
+    "sagemaker-<region>-<account>, outside the team's KMS-encrypted bucket; tunestack sends none, which the "
+    "CreateTrainingJob API reference allows (DebugHookConfig, Required: No).",
+    "$.ProfilerConfig": "The SDK turns the system profiler on with output to the same default bucket; tunestack "
+    "sends none (CreateTrainingJob API reference: ProfilerConfig, Required: No), so nothing of a team's job lands "
+    "outside the team's bucket.",
+}
 
 
 def _manifest() -> list[dict[str, Any]]:
@@ -193,7 +201,11 @@ def test_a_users_hyperparameter_reaches_the_request_as_the_sdk_sends_it(catalog_
     entry = next(e for e in _newest() if e["model_id"] == "pytorch-ic-mobilenet-v2")
     instance_type = _instance_types(_spec(entry))[0]
     ours = tunestack_request(
-        catalog_in("us-east-1"), entry["model_id"], entry["version"], "us-east-1", instance_type,
+        catalog_in("us-east-1"),
+        entry["model_id"],
+        entry["version"],
+        "us-east-1",
+        instance_type,
         HyperParameters={"epochs": "7"},
     )
     theirs = oracle_request(entry["model_id"], entry["version"], "us-east-1", instance_type, epochs="7")
@@ -201,24 +213,37 @@ def test_a_users_hyperparameter_reaches_the_request_as_the_sdk_sends_it(catalog_
     assert differences(ours, theirs) == []
 
 
-def test_the_platform_keeps_the_volume_key_off_local_storage_where_the_sdk_does(catalog_in: Any) -> None:
-    """Given a key, the SDK drops it on local-storage types too; tunestack's own decision agrees."""
+def test_the_volume_key_follows_aws_documentation_where_the_sdk_does_not(catalog_in: Any) -> None:
+    """Given a volume key, the SDK sends it on every instance type; SageMaker's API reference says
+    it cannot be requested for instance types with local storage (ResourceConfig.VolumeKmsKeyId).
+    tunestack sends the team key exactly on the EBS-backed types."""
+    key = "arn:aws:kms:us-east-1:123456789012:key/team"
+    seen_local = False
     for entry in _newest():
         spec = _spec(entry)
         if not spec.get("training_supported"):
             continue
+        gated = jumpstart.JumpStartModel(entry["model_id"], entry["version"], "us-east-1", spec).is_gated
         for instance_type in _instance_types(spec):
-            key = "arn:aws:kms:us-east-1:123456789012:key/team"
             theirs = sdk_training_request(
-                CATALOG, entry["model_id"], entry["version"], "us-east-1", instance_type,
-                inputs={"training": DATA}, job_name=JOB, volume_kms_key=key,
-                environment={"accept_eula": "true"} if spec.get("gated_bucket") or spec.get("hosting_eula_key") else None,
+                CATALOG,
+                entry["model_id"],
+                entry["version"],
+                "us-east-1",
+                instance_type,
+                inputs={"training": DATA},
+                job_name=JOB,
+                volume_kms_key=key,
+                environment={"accept_eula": "true"} if gated else None,
             )
-            ours = tunestack_request(catalog_in("us-east-1"), entry["model_id"], entry["version"], "us-east-1",
-                                     instance_type)
-            assert ("VolumeKmsKeyId" in ours["ResourceConfig"]) == ("VolumeKmsKeyId" in theirs["ResourceConfig"]), (
-                entry["model_id"], instance_type
+            ours = tunestack_request(
+                catalog_in("us-east-1"), entry["model_id"], entry["version"], "us-east-1", instance_type
             )
+            local = has_local_storage(instance_type)
+            seen_local = seen_local or local
+            assert theirs["ResourceConfig"]["VolumeKmsKeyId"] == key
+            assert ("VolumeKmsKeyId" in ours["ResourceConfig"]) is not local, (entry["model_id"], instance_type)
+    assert seen_local, "the catalog has a model that trains on local storage"
 
 
 def test_models_the_sdk_will_not_train_are_refused_with_the_reason(catalog_in: Any) -> None:
@@ -245,4 +270,3 @@ def test_every_catalog_model_is_compared_in_both_regions() -> None:
     trainable = {e["model_id"] for e in _newest() if _spec(e).get("training_supported")}
     assert compared == trainable
     assert {case.values[2] for case in _cases()} == set(REGIONS)
-

@@ -27,7 +27,7 @@ VALID: dict[str, Any] = {
     "ModelName": "news-classifier-v1",
     "Algorithm": {"JumpStartModelId": "huggingface-tc-bert-base-cased", "JumpStartModelVersion": "*"},
     "TrainingData": "datasets/news/",
-    "HyperParameters": {"epochs": "3", "learning_rate": "0.00002"},
+    "HyperParameters": {"epochs": "3", "adam-learning-rate": "0.00002"},
     "BatchSizePerGpu": 16,
     "InstanceType": "ml.p3.8xlarge",
     "InstanceCount": 1,
@@ -158,7 +158,7 @@ INVALID = [
     ("instance count as bool", "InstanceCount", True, r"\$\.InstanceCount: must be a positive integer"),
     ("spot as string", "UseSpotInstances", "yes", r"\$\.UseSpotInstances: must be true or false"),
     ("s3 uri without a bucket", "TrainingData", "s3://", r"\$\.TrainingData: an s3:// URI needs a bucket name"),
-    ("s3 uri with an invalid bucket", "TrainingData", "s3://My_Data/x/", r"\$\.TrainingData: 'My_Data' is not a valid S3"),
+    ("s3 uri with an invalid bucket", "TrainingData", "s3://My_Data/x/", r"\$\.TrainingData: 'My_Data' is not a valid"),
     ("accept eula as string", "AcceptEula", "yes", r"\$\.AcceptEula: must be true or false"),
 ]
 
@@ -183,7 +183,7 @@ POLICY_VIOLATIONS = [
         "s3://attacker/sourcedir.tar.gz",
         r"\$\.HyperParameters\.sagemaker_submit_directory: set by the platform",
     ),
-    ("entry point named by an input", "HyperParameters.sagemaker_program", "x.py", r"sagemaker_program: set by the platform"),
+    ("entry point named by an input", "HyperParameters.sagemaker_program", "x.py", r"sagemaker_program: set by the"),
 ]
 
 

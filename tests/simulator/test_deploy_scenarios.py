@@ -93,6 +93,9 @@ def test_a_fine_tune_deploys_its_model_nested(vision: Simulator) -> None:
     assert deployment["TrainingJobName"] == "news-sentiment-bert" and deployment["Action"] == "Created"
     (nested,) = result.nested
     assert nested["status"] == "SUCCEEDED" and nested["states"] == HAPPY_STATES
+    # The nested deploy's functions made their requests within the same run.
+    (create,) = [r for r in result.requests if r["operation"] == "CreateEndpoint"]
+    assert create["parameters"]["EndpointName"] == "news-sentiment" and "Deploy" in create["function"]
 
 
 def test_a_tune_deploys_its_best_model_nested_at_a_constant_cost(vision: Simulator) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
 import pytest
 
 from tests.simulator.conftest import example
@@ -26,9 +32,37 @@ def run(simulator: Simulator, scenario: str, name: str = "fine-tune-text") -> Si
     return simulator.run("fine-tune", payload, scenario, data_dir=data)
 
 
+@contextmanager
+def accepted_creates() -> Iterator[list[dict[str, Any]]]:
+    """The CreateTrainingJob requests the simulated SageMaker accepted, as they reached it."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original = SageMakerResponse.create_training_job
+    accepted: list[dict[str, Any]] = []
+
+    def create(self: Any) -> Any:
+        response = original(self)  # raises what SageMaker rejects
+        accepted.append(json.loads(self.body))
+        return response
+
+    with mock.patch.object(SageMakerResponse, "create_training_job", create):
+        yield accepted
+
+
 @pytest.fixture(scope="module")
-def results(vision: Simulator) -> dict[str, SimulationResult]:
-    return {name: run(vision, name) for name in PLAYED}
+def accepted() -> dict[str, list[dict[str, Any]]]:
+    """Scenario -> the CreateTrainingJob requests SageMaker accepted while ``results`` ran it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def results(vision: Simulator, accepted: dict[str, list[dict[str, Any]]]) -> dict[str, SimulationResult]:
+    played = {}
+    for name in PLAYED:
+        with accepted_creates() as creates:
+            played[name] = run(vision, name)
+        accepted[name] = creates
+    return played
 
 
 def test_every_scenario_creates_the_training_job_exactly_once(results: dict[str, SimulationResult]) -> None:
@@ -71,6 +105,59 @@ def test_throttled_create_is_retried_until_accepted(results: dict[str, Simulatio
     assert result.simulated_seconds > 3600
 
 
+def test_success_lists_every_request_the_functions_made_in_order(
+    results: dict[str, SimulationResult], accepted: dict[str, list[dict[str, Any]]]
+) -> None:
+    result = results["success"]
+    requests = result.requests
+    assert requests and all(set(r) == {"function", "service", "operation", "parameters"} for r in requests)
+    (create,) = [r for r in requests if r["operation"] == "CreateTrainingJob"]
+    assert create["service"] == "sagemaker" and "Launch" in create["function"]
+    # Exactly what SageMaker accepted, as the function passed it to the SDK.
+    assert [create["parameters"]] == accepted["success"]
+    assert create["parameters"]["TrainingJobName"] == result.output["TrainingJobName"]
+    # The model's spec is read from the JumpStart bucket (manifest first) before the job is created.
+    reads = [
+        (n, r["parameters"]["Key"])
+        for n, r in enumerate(requests)
+        if r["operation"] == "GetObject" and r["parameters"]["Bucket"].startswith("jumpstart-cache-prod-")
+    ]
+    assert len(reads) >= 2 and reads[0][1] == "models_manifest.json"
+    assert all("Validate" in requests[n]["function"] for n, _ in reads)
+    assert reads[-1][0] < requests.index(create)
+    # The completion event's function reports to the execution last.
+    assert (requests[-1]["service"], requests[-1]["operation"]) == ("stepfunctions", "SendTaskSuccess")
+    assert json.loads(json.dumps(result.as_json()))["requests"] == requests
+
+
+def test_the_simulators_own_requests_are_not_listed(results: dict[str, SimulationResult]) -> None:
+    own = {
+        "StartExecution",
+        "DescribeExecution",
+        "GetExecutionHistory",
+        "ListExecutions",
+        "StopExecution",
+        "Invoke",
+        "CreateBucket",
+        "CreateFunction",
+        "CreateStateMachine",
+        "PutParameter",
+        "PutObject",
+    }
+    for name, result in results.items():
+        assert not own & {r["operation"] for r in result.requests}, name
+        assert "Validate" in result.requests[0]["function"], name
+
+
+def test_throttled_creates_are_listed_with_their_error_then_the_accepted_one(
+    results: dict[str, SimulationResult], accepted: dict[str, list[dict[str, Any]]]
+) -> None:
+    creates = [r for r in results["throttling"].requests if r["operation"] == "CreateTrainingJob"]
+    assert [r.get("error") for r in creates] == ["ThrottlingException", "ThrottlingException", None]
+    assert [creates[-1]["parameters"]] == accepted["throttling"]
+    assert all(r["parameters"] == creates[-1]["parameters"] for r in creates)
+
+
 def test_lost_event_is_reconciled_by_one_describe(results: dict[str, SimulationResult]) -> None:
     result = results["lost-event"]
     assert result.status == "SUCCEEDED"
@@ -90,6 +177,8 @@ def test_abort_stops_the_job(results: dict[str, SimulationResult]) -> None:
     result = results["abort"]
     assert result.status == "ABORTED"
     assert result.sagemaker_calls.get("StopTrainingJob") == 1
+    (stop,) = [r for r in result.requests if r["operation"] == "StopTrainingJob"]
+    assert stop["parameters"] == {"TrainingJobName": "news-sentiment-bert"} and "error" not in stop
 
 
 def test_retried_launch_adopts_the_job_it_created(results: dict[str, SimulationResult]) -> None:

@@ -5,6 +5,7 @@ with their asset code, state machines and EventBridge rules.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tunestack.simulator.template import Resolver, StackTemplate
 
 ACCOUNT = "123456789012"
 FIXTURES = Path(__file__).parent / "fixtures" / "jumpstart"
+MANIFEST = "models_manifest.json"
 
 
 @dataclass
@@ -53,10 +55,35 @@ def upload_folder(folder: Path, bucket: str, prefix: str) -> int:
     return count
 
 
-def deploy(stack: StackTemplate, team: TeamConfig, region: str) -> Deployment:
-    """Create the stack's resources in moto and return where they are."""
+def check_jumpstart_cache(folder: Path) -> list[str]:
+    """Check a local copy of a JumpStart bucket (``models_manifest.json`` and each spec at its
+    ``spec_key``). Raise ValueError when it cannot serve as one; return a warning for each manifest
+    entry whose spec file is missing."""
+    if not folder.is_dir():
+        raise ValueError("not a folder")
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ValueError(f"no {MANIFEST} in it (a copy of a JumpStart bucket has one at its top)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{MANIFEST} is not valid JSON ({error})") from None
+    if not isinstance(manifest, list) or not all(isinstance(e, dict) for e in manifest):
+        raise ValueError(f"{MANIFEST} is not a list of models")
+    warnings = []
+    for entry in manifest:
+        spec = folder / str(entry.get("spec_key", ""))
+        if not entry.get("spec_key") or not spec.is_file():
+            model = f"{entry.get('model_id')} version {entry.get('version')}"
+            warnings.append(f"{model}: no spec file at {spec if entry.get('spec_key') else '(no spec_key)'}")
+    return warnings
+
+
+def deploy(stack: StackTemplate, team: TeamConfig, region: str, jumpstart_cache: Path | None = None) -> Deployment:
+    """Create the stack's resources in moto and return where they are. The JumpStart bucket holds
+    ``jumpstart_cache`` (a local copy of one), or the fixtures when it is None."""
     resolver = Resolver(region=region, account=ACCOUNT)
-    _platform(team, region, resolver, stack)
+    _platform(team, region, resolver, stack, jumpstart_cache)
     bucket = resolver.ref(_parameter_for(stack, "bucket-name"))
     deployment = Deployment(region=region, bucket=bucket)
     role_arn = boto3.client("iam").create_role(RoleName="simulated-lambda", AssumeRolePolicyDocument="{}")["Role"][
@@ -120,13 +147,15 @@ def _parameter_for(stack: StackTemplate, field_name: str) -> str:
     raise KeyError(f"{stack.name} reads no platform parameter {field_name}")
 
 
-def _platform(team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate) -> None:
+def _platform(
+    team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate, jumpstart_cache: Path | None
+) -> None:
     """What the foundation stack would have published: a bucket, a key, the role, the network."""
     bucket = f"tunestack-{team.name}-data-simulated"
     s3 = boto3.client("s3")
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
-    _jumpstart_bucket(s3, region, location)
+    jumpstart_bucket(s3, region, location, jumpstart_cache)
     key_arn = boto3.client("kms").create_key(Description=f"tunestack {team.name} (simulated)")["KeyMetadata"]["Arn"]
     values = {
         "bucket-name": bucket,
@@ -144,8 +173,11 @@ def _platform(team: TeamConfig, region: str, resolver: Resolver, stack: StackTem
             resolver.refs[name] = ssm.get_parameter(Name=default)["Parameter"]["Value"]
 
 
-def _jumpstart_bucket(s3: Any, region: str, location: dict[str, Any]) -> None:
+def jumpstart_bucket(s3: Any, region: str, location: dict[str, Any], catalog: Path | None) -> None:
+    """The region's JumpStart bucket: every file of ``catalog`` at its own key, or the fixtures' specs."""
     bucket = f"jumpstart-cache-prod-{region}"
     s3.create_bucket(Bucket=bucket, **location)
-    for path in sorted(FIXTURES.rglob("*.json")):
-        s3.upload_file(str(path), bucket, path.relative_to(FIXTURES).as_posix())
+    root = catalog or FIXTURES
+    for path in sorted(catalog.rglob("*") if catalog else FIXTURES.rglob("*.json")):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, path.relative_to(root).as_posix())

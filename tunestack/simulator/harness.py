@@ -18,9 +18,16 @@ import boto3
 
 from tunestack.config import TeamConfig
 from tunestack.simulator.clock import SimClock, simulated_time
-from tunestack.simulator.deployment import ACCOUNT, Deployment, deploy, matches, upload_folder
+from tunestack.simulator.deployment import (
+    ACCOUNT,
+    Deployment,
+    check_jumpstart_cache,
+    deploy,
+    matches,
+    upload_folder,
+)
 from tunestack.simulator.endpoints import finish_endpoint
-from tunestack.simulator.lambdas import LambdaFaults, in_process_lambdas
+from tunestack.simulator.lambdas import LambdaFaults, RequestLog, in_process_lambdas
 from tunestack.simulator.moto_gaps import step_functions_as_documented
 from tunestack.simulator.results import SimulationResult, nested_runs, result_of
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
@@ -32,11 +39,16 @@ _REAL_WAIT_SECONDS = 60.0
 
 
 class Simulator:
-    def __init__(self, outdir: Path, team: TeamConfig) -> None:
+    def __init__(self, outdir: Path, team: TeamConfig, jumpstart_cache: Path | None = None) -> None:
+        """``jumpstart_cache``: a local copy of a JumpStart bucket (``models_manifest.json`` and the
+        specs at their ``spec_key``) to serve instead of the fixtures; ValueError if it has no manifest."""
         self.outdir = outdir
         self.team = team
         self.region = team.region or "us-east-1"
         self.stack = load_stack(outdir, f"{team.stack_prefix}-pipelines")
+        if jumpstart_cache is not None:
+            check_jumpstart_cache(jumpstart_cache)
+        self.jumpstart_cache = jumpstart_cache
 
     def run(
         self,
@@ -93,28 +105,32 @@ class Simulator:
         clock = SimClock()
         sagemaker = SimulatedSageMaker(clock, SageMakerFaults())
         faults = LambdaFaults()
+        requests = RequestLog()
         folders = dict(uploads or {})
         if data_dir is not None:
             folders[prefix_of(runs[-1][1])] = data_dir
-        with self._sandbox(clock, sagemaker, faults):
-            deployment = deploy(self.stack, self.team, self.region)
+        with self._sandbox(clock, sagemaker, faults, requests):
+            deployment = deploy(self.stack, self.team, self.region, self.jumpstart_cache)
             for prefix, folder in folders.items():
                 upload_folder(folder, deployment.bucket, prefix)
             results = []
             for number, (kind, payload) in enumerate(runs):
                 played = SCENARIOS["success"] if number < warm_up else scenario
                 sagemaker.calls.clear()
+                requests.entries.clear()
                 sagemaker.faults.reject = {k: list(v) for k, v in played.sagemaker_rejections.items()}
                 sagemaker.trial_seconds = played.job_seconds
                 faults.after_run = dict(played.lambda_failures)
                 clock.interrupted = False
-                results.append(_play(deployment, kind, payload, played, clock, sagemaker, number))
+                results.append(_play(deployment, kind, payload, played, clock, sagemaker, requests, number))
             if inserted is not None:
                 del results[inserted]
             return results
 
     @contextmanager
-    def _sandbox(self, clock: SimClock, sagemaker: SimulatedSageMaker, faults: LambdaFaults) -> Iterator[None]:
+    def _sandbox(
+        self, clock: SimClock, sagemaker: SimulatedSageMaker, faults: LambdaFaults, requests: RequestLog
+    ) -> Iterator[None]:
         from moto import mock_aws
 
         environment = {
@@ -137,7 +153,7 @@ class Simulator:
             stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
             stack.enter_context(simulated_time(clock))
             stack.enter_context(step_functions_as_documented())
-            stack.enter_context(in_process_lambdas(faults))
+            stack.enter_context(in_process_lambdas(faults, requests))
             stack.enter_context(simulated_sagemaker(sagemaker))
             yield
 
@@ -178,6 +194,7 @@ def _play(
     scenario: Scenario,
     clock: SimClock,
     sagemaker: SimulatedSageMaker,
+    requests: RequestLog,
     number: int = 0,
 ) -> SimulationResult:
     sfn = boto3.client("stepfunctions")
@@ -197,6 +214,7 @@ def _play(
     events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     nested = [n for n in _executions(sfn, deployment, kind) if n not in nested_before]
     result = result_of(description, events, scenario, clock, sagemaker, deployment, nested_runs(sfn, nested))
+    result.requests = list(requests.entries)  # the log is cleared for the next run
     result.simulated_seconds -= started
     return result
 

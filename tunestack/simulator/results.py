@@ -31,6 +31,8 @@ class SimulationResult:
     reports: dict[str, bytes] = field(default_factory=dict)  # the report objects themselves, by key
     nested: list[dict[str, Any]] = field(default_factory=list)  # deploy executions it started
     task_failures: list[str] = field(default_factory=list)  # error of each failed task attempt, in order
+    #: Every AWS request the functions made, in order (nested deploys' too); see lambdas.RequestLog.
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_transitions(self) -> int:
@@ -59,6 +61,7 @@ class SimulationResult:
             "published": self.published,
             "nested": self.nested,
             "task_failures": self.task_failures,
+            "requests": self.requests,
             "simulated": True,
         }
 

@@ -48,6 +48,9 @@ class Request:
         for name, value in self.context.items():
             if name.lower() == key.lower():
                 return [value] if isinstance(value, str) else list(value)
+        # aws:PrincipalArn is in every request an IAM principal makes (global condition keys).
+        if key.lower() == "aws:principalarn" and self.principal[0] == "AWS" and self.principal[1]:
+            return [self.principal[1]]
         return None
 
 

@@ -70,11 +70,11 @@ def test_acknowledged_findings_by_rule(synthesized: Synthesized) -> None:
     # "Reliability and security" section explains (inline policies of one role, Lambdas outside
     # the VPC, no reserved concurrency, no DLQ for synchronous invocations, no replication).
     assert counts == {
-        "AwsSolutions-IAM5": 144,
+        "AwsSolutions-IAM5": 149,
         "AwsSolutions-L1": 34,  # 17 functions per team (fine-tune 5, tune 6, deploy 6)
         "NIST.800.53.R5-DynamoDBInBackupPlan": 2,
         "NIST.800.53.R5-EC2RestrictedCommonPorts": 2,
-        "NIST.800.53.R5-IAMNoInlinePolicy": 53,
+        "NIST.800.53.R5-IAMNoInlinePolicy": 55,
         "NIST.800.53.R5-LambdaConcurrency": 36,
         "NIST.800.53.R5-LambdaDLQ": 24,
         "NIST.800.53.R5-LambdaInsideVPC": 36,

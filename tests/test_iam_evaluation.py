@@ -182,8 +182,12 @@ def test_a_service_principal_is_held_to_the_key_policys_encryption_context() -> 
     }
     logs = ("Service", "logs.us-west-2.amazonaws.com")
     context = "kms:EncryptionContext:aws:logs:arn"
-    ours = Request("kms:GenerateDataKey", key, {context: "arn:aws:logs:us-west-2:111122223333:log-group:my-group"}, principal=logs)
-    theirs = Request("kms:GenerateDataKey", key, {context: "arn:aws:logs:us-west-2:111122223333:log-group:x"}, principal=logs)
+    ours = Request(
+        "kms:GenerateDataKey", key, {context: "arn:aws:logs:us-west-2:111122223333:log-group:my-group"}, principal=logs
+    )
+    theirs = Request(
+        "kms:GenerateDataKey", key, {context: "arn:aws:logs:us-west-2:111122223333:log-group:x"}, principal=logs
+    )
     assert evaluate_access(ours, resource=policy(statement), key_policy=True) == "Allow"
     assert evaluate_access(theirs, resource=policy(statement), key_policy=True) == "ImplicitDeny"
     assert evaluate_access(ours, resource=policy(statement), key_policy=True) == "Allow"
@@ -205,6 +209,6 @@ def test_a_vpc_endpoint_policy_is_one_more_gate() -> None:
     identity = policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
     other = Request("s3:GetObject", "arn:aws:s3:::another-bucket/k", principal=("AWS", ROLE))
     assert evaluate_access(other, identity=identity, endpoint=endpoint) == "ImplicitDeny"
-    assert evaluate_access(Request("s3:GetObject", OBJECT, principal=("AWS", ROLE)), identity=identity, endpoint=endpoint) == (
-        "Allow"
-    )
+    assert evaluate_access(
+        Request("s3:GetObject", OBJECT, principal=("AWS", ROLE)), identity=identity, endpoint=endpoint
+    ) == ("Allow")

@@ -77,6 +77,8 @@ class DeployPipeline(Construct):
         jobs = [arn(self, "training-job"), arn(self, "hyper-parameter-tuning-job")]
         endpoints = arn(self, "endpoint")
         serving = [arn(self, "model"), arn(self, "endpoint-config")]
+        named = [arn(self, kind, f"{guardrails.name_prefix}*") for kind in ("model", "endpoint-config")]
+        why_named = "Models and endpoint configs are named <team>-<endpoint>-<execution hash> per deployment."
         alarms = stack.format_arn(
             service="cloudwatch",
             resource="alarm",
@@ -105,10 +107,13 @@ class DeployPipeline(Construct):
         )
         acknowledge_wildcards(self.validate_fn, dict.fromkeys([*jobs, endpoints], why_names))
 
-        self.prepare_fn.add_to_role_policy(statements.create_model(self, guardrails))
-        self.prepare_fn.add_to_role_policy(statements.create_endpoint_config(self, guardrails))
-        self.prepare_fn.add_to_role_policy(statements.pass_team_role(guardrails))
-        self.prepare_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["model", "endpoint-config"]))
+        for statement in [
+            statements.create_model(self, guardrails),
+            *statements.create_endpoint_config(self, guardrails),
+            statements.pass_team_role(guardrails),
+            *statements.tag_on_create(self, guardrails, ["model", "endpoint-config"]),
+        ]:
+            self.prepare_fn.add_to_role_policy(statement)
         self.prepare_fn.add_to_role_policy(
             statements.manage_team_jobs(
                 self,
@@ -124,12 +129,16 @@ class DeployPipeline(Construct):
             self.prepare_fn,
             {
                 **{resource: why_names for resource in serving},
+                **{resource: why_named for resource in named},
                 alarms: "The team's endpoint alarms, named tunestack-<team>-<endpoint>-<metric>.",
             },
         )
 
-        self.launch_fn.add_to_role_policy(statements.create_endpoint(self, guardrails))
-        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["endpoint"]))
+        for statement in [
+            *statements.create_endpoint(self, guardrails),
+            *statements.tag_on_create(self, guardrails, ["endpoint"]),
+        ]:
+            self.launch_fn.add_to_role_policy(statement)
         self.launch_fn.add_to_role_policy(
             statements.manage_team_jobs(self, guardrails, ["sagemaker:UpdateEndpoint"], ["endpoint", "endpoint-config"])
         )
@@ -145,7 +154,11 @@ class DeployPipeline(Construct):
             )
         acknowledge_wildcards(
             self.launch_fn,
-            {**{resource: why_names for resource in [endpoints, serving[1]]}, alarms: "The team's endpoint alarms."},
+            {
+                **{resource: why_names for resource in [endpoints, serving[1]]},
+                named[1]: why_named,
+                alarms: "The team's endpoint alarms.",
+            },
         )
         for function in (self.state_change_fn, self.reconcile_fn):
             acknowledge_wildcards(function, {endpoints: why_names})

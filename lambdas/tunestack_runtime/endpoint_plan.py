@@ -27,9 +27,11 @@ UPDATE_LIMIT_SECONDS = 3600
 CREATE_LIMIT_SECONDS = 2 * 3600
 
 
-def resource_name(endpoint: str, execution_arn: str) -> str:
-    """Model and endpoint config name: the endpoint's, and 8 characters of this execution (<= 63)."""
-    return f"{endpoint[:54].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+def resource_name(team: str, endpoint: str, execution_arn: str) -> str:
+    """Model and endpoint config name: the team's prefix (IAM lets a team create and serve only
+    ``<team>-*``), the endpoint's name and 8 characters of this execution (<= 63)."""
+    room = 63 - len(team) - 1 - 9
+    return f"{team}-{endpoint[:room].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
 
 
 def alarm_names(policy: TeamPolicy, endpoint: str) -> list[str]:
@@ -82,7 +84,8 @@ def plan_deploy(
     target = request.target
     source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
-    name = resource_name(target.endpoint_name, execution_arn)
+    policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
+    name = resource_name(policy.team, target.endpoint_name, execution_arn)
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,

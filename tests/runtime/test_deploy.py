@@ -108,12 +108,17 @@ def test_the_best_training_job_of_a_tuning_job_is_served_by_its_builtin_image(aw
     assert model["VpcConfig"] == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", "subnet-2"]}
     assert result["CreateEndpointConfig"]["KmsKeyId"] == POLICY.key_arn
     assert result["Endpoint"]["Action"] == "Create" and result["OutputExtras"]["Action"] == "Created"
-    assert len(model["ModelName"]) <= 63 and model["ModelName"].startswith("churn-")
+    assert len(model["ModelName"]) <= 63 and model["ModelName"].startswith("nlp-churn-")
 
 
 def test_a_jumpstart_model_gets_its_hosting_image_script_and_environment(aws: dict[str, Any]) -> None:
     training_job(aws, "news-bert", {TEAM_TAG: "nlp", MODEL_TAG: "huggingface-tc-bert-base-cased@2.1.0"})
-    result = plan(aws, {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g5.xlarge"})
+    target = {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g5.xlarge"}
+    # Its spec does not isolate the inference container: a team that requires isolation is refused.
+    with pytest.raises(PolicyViolation, match=r"runs without network isolation, which team nlp requires"):
+        plan(aws, target)
+    result = plan(aws, target, dataclasses.replace(POLICY, network_isolation="algorithm"))
+    assert result["CreateModel"]["EnableNetworkIsolation"] is False
     container = result["CreateModel"]["PrimaryContainer"]
     assert "huggingface-pytorch-inference" in container["Image"] and container["Image"].endswith("-gpu-py39")
     assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"

@@ -254,6 +254,34 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         sim.calls["ListTags"] += 1
         return result
 
+    original_search = backend_cls.search
+
+    def search(self: Any, resource: Any = None, search_expression: Any = None) -> Any:
+        """moto searches no tuning jobs; the one query tunestack makes ("Auto" warm start: the
+        team's tuning jobs by tag, newest first) is answered here, other queries by moto."""
+        if resource != "HyperParameterTuningJob":
+            return original_search(self, resource=resource, search_expression=search_expression)
+        wanted = [
+            (f["Name"].removeprefix("Tags."), f["Value"])
+            for f in (search_expression or {}).get("Filters", [])
+            if f["Name"].startswith("Tags.") and f.get("Operator", "Equals") == "Equals"
+        ]
+        results = []
+        for job in reversed(list(self.hyper_parameter_tuning_jobs.values())):
+            tags = {t["Key"]: t["Value"] for t in job.tags}
+            if all(tags.get(key) == value for key, value in wanted):
+                results.append(
+                    {
+                        "HyperParameterTuningJob": {
+                            "HyperParameterTuningJobName": job.hyper_parameter_tuning_job_name,
+                            "HyperParameterTuningJobArn": job.arn,
+                            "Tags": job.tags,
+                        }
+                    }
+                )
+        sim.calls["Search"] += 1
+        return {"Results": results[:100]}
+
     def stop_response(self: Any) -> Any:
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
         return responses.ActionResult({})
@@ -285,6 +313,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         mock.patch.object(backend_cls, "describe_training_job", describe),
         mock.patch.object(backend_cls, "stop_training_job", stop, create=True),
         mock.patch.object(backend_cls, "list_tags", list_tags),
+        mock.patch.object(backend_cls, "search", search),
         mock.patch.object(responses.SageMakerResponse, "stop_training_job", stop_response, create=True),
         simulated_endpoints(sim),
     ):

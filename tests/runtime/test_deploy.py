@@ -22,7 +22,9 @@ from tests.runtime.test_tune_plan import aws as tune_aws  # noqa: F401  (fixture
 from tests.runtime.test_tune_plan import tuned
 
 POLICY = dataclasses.replace(
-    TUNE_POLICY, hosting_instance_types=("ml.m5.xlarge", "ml.g5.xlarge"), default_hosting_instance_type="ml.m5.xlarge"
+    TUNE_POLICY,
+    hosting_instance_types=("ml.m5.xlarge", "ml.g5.xlarge", "ml.g4dn.xlarge"),
+    default_hosting_instance_type="ml.m5.xlarge",
 )
 EXECUTION = "arn:aws:states:eu-west-1:111122223333:execution:deploy:run-1"
 
@@ -112,18 +114,21 @@ def test_the_best_training_job_of_a_tuning_job_is_served_by_its_builtin_image(aw
 
 
 def test_a_jumpstart_model_gets_its_hosting_image_script_and_environment(aws: dict[str, Any]) -> None:
-    training_job(aws, "news-bert", {TEAM_TAG: "nlp", MODEL_TAG: "huggingface-tc-bert-base-cased@2.1.0"})
-    target = {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g5.xlarge"}
+    training_job(aws, "news-bert", {TEAM_TAG: "nlp", MODEL_TAG: "huggingface-tc-bert-base-cased@3.0.6"})
+    target = {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g4dn.xlarge"}
     # Its spec does not isolate the inference container: a team that requires isolation is refused.
     with pytest.raises(PolicyViolation, match=r"runs without network isolation, which team nlp requires"):
         plan(aws, target)
     result = plan(aws, target, dataclasses.replace(POLICY, network_isolation="algorithm"))
     assert result["CreateModel"]["EnableNetworkIsolation"] is False
     container = result["CreateModel"]["PrimaryContainer"]
-    assert "huggingface-pytorch-inference" in container["Image"] and container["Image"].endswith("-gpu-py39")
+    assert container["Image"] == (
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/"
+        "huggingface-pytorch-inference:1.7.1-transformers4.6.1-gpu-py36-cu110-ubuntu18.04"
+    )
     assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
     assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"].endswith("sourcedir.tar.gz")
-    # g5 volumes are instance storage, which SageMaker encrypts itself and refuses a key for.
+    # g4dn volumes are instance storage, which SageMaker encrypts itself and refuses a key for.
     assert "KmsKeyId" not in result["CreateEndpointConfig"]
 
 

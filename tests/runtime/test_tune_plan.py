@@ -245,7 +245,9 @@ def test_a_jumpstart_objective_must_be_a_metric_the_model_emits(aws: dict[str, A
         HyperParameterTuningJobConfig={
             **SEED_INPUT["HyperParameterTuningJobConfig"],
             "ParameterRanges": {
-                "ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.00001", "MaxValue": "0.001"}]
+                "ContinuousParameterRanges": [
+                    {"Name": "adam-learning-rate", "MinValue": "0.00001", "MaxValue": "0.001"}
+                ]
             },
         },
     )

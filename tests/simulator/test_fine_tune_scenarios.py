@@ -77,7 +77,7 @@ def test_success_reports_the_model(results: dict[str, SimulationResult]) -> None
     assert result.status == "SUCCEEDED"
     assert result.states == HAPPY_STATES
     assert set(result.output) == OUTPUT_FIELDS
-    assert result.output["ParentModel"] == "huggingface-tc-bert-base-cased@2.1.0"
+    assert result.output["ParentModel"] == "huggingface-tc-bert-base-cased@3.0.6"
     assert result.output["TrainingJobName"] == "news-sentiment-bert"
     assert result.output["ModelArtifacts"] == (
         "s3://tunestack-vision-data-simulated/news-sentiment-bert/output/model.tar.gz"
@@ -198,7 +198,7 @@ def test_a_28_day_job_costs_the_same_transitions_as_a_fast_one(results: dict[str
 def test_vision_example_checks_class_folders(vision: Simulator) -> None:
     result = run(vision, "success", "fine-tune-vision")
     assert result.status == "SUCCEEDED"
-    assert result.output["ParentModel"] == "pytorch-ic-mobilenet-v2@3.0.6"
+    assert result.output["ParentModel"] == "pytorch-ic-mobilenet-v2@3.0.25"
 
 
 def test_bad_dataset_fails_in_the_first_state_creating_nothing(vision: Simulator, tmp_path) -> None:

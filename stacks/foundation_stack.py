@@ -12,7 +12,7 @@ from tunestack_constructs.compliance import annotate_cdk_provider_functions
 from tunestack_constructs.job_network import JobNetwork
 from tunestack_constructs.platform_parameters import PlatformExports, PlatformValues
 from tunestack_constructs.sagemaker_defaults import SageMakerDefaults
-from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole
+from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole, protect_deployed_models
 from tunestack_constructs.secure_bucket import AccessLogBucket, SecureBucket
 from tunestack_constructs.team_key import TeamKey
 
@@ -53,6 +53,7 @@ class FoundationStack(cdk.Stack):
             access_logs_prefix="data-bucket/",
             removal_policy=removal,
         )
+        protect_deployed_models(self.data_bucket, team.name)
         self.network = JobNetwork(
             self,
             "Network",

@@ -368,3 +368,44 @@ def test_10_a_jobs_container_cannot_reach_cloudwatch_logs(synthesized: Synthesiz
     assert not egress_allows(outdir, "tcp", 443, logs_endpoint)
     documents = role(outdir, PIPELINES, "FineTuneLaunchRole")
     assert not allowed(documents, training_job(documents, "false"))
+
+
+def test_8_deployed_models_are_written_by_the_deploy_alone_and_never_overwritten(synthesized: Synthesized) -> None:
+    outdir = out(synthesized)
+    bucket_policy = resource_policy(outdir, FOUNDATION, "AWS::S3::BucketPolicy", "PolicyDocument")
+    jobs = role(outdir, FOUNDATION, "SageMakerRole")
+    prepare = role(outdir, PIPELINES, "DeployPrepareRole")
+    bucket_arn = next(s for d in jobs for s in d["Statement"] if s.get("Sid") == "ListTeamBucket")["Resource"]
+    copy = f"{bucket_arn}/deployed/{A}-churn-1a2b3c4d/model.tar.gz"
+    tls = {"aws:SecureTransport": "true"}
+    jobs_principal = ("AWS", f"arn:aws:iam::{ACCOUNT}:role/sagemakerrole")
+    assert evaluate_access(
+        Request("s3:PutObject", copy, tls, jobs_principal), identity=jobs, resource=bucket_policy
+    ) != ("Allow")
+    their_deployer = {**tls, "aws:PrincipalTag/tunestack:deploys-models": B}
+    member = [{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}]
+    someone = ("AWS", f"arn:aws:iam::{ACCOUNT}:role/{B}-deploy")
+    assert evaluate_access(
+        Request("s3:PutObject", copy, their_deployer, someone), identity=member, resource=bucket_policy
+    ) != ("Allow")
+    ours = {**tls, "aws:PrincipalTag/tunestack:deploys-models": A}
+    deployer = ("AWS", f"arn:aws:iam::{ACCOUNT}:role/deployprepare")
+    assert (
+        evaluate_access(Request("s3:PutObject", copy, ours, deployer), identity=prepare, resource=bucket_policy)
+        == "Allow"
+    )
+    # Nobody, the deploy included, deletes what an endpoint may download again.
+    assert evaluate_access(
+        Request("s3:DeleteObject", copy, ours, deployer), identity=member, resource=bucket_policy
+    ) != ("Allow")
+
+
+def test_4_an_imported_vpc_is_checked_for_a_route_out_at_deployment(synthesized: Synthesized) -> None:
+    """The nlp team brings its own VPC: its foundation fails to deploy if a job subnet routes out."""
+    t = template(out(synthesized), f"tunestack-{B}-foundation")
+    (check,) = [r for r in t["Resources"].values() if r["Type"] == "Custom::TunestackRouteCheck"]
+    assert check["Properties"]["SubnetIds"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    (function,) = [r for k, r in t["Resources"].items() if r["Type"] == "AWS::Lambda::Function" and "RouteCheck" in k]
+    assert function["Properties"]["Handler"] == "tunestack_handlers.network_check.handler"
+    created = template(out(synthesized), FOUNDATION)  # a created VPC has isolated subnets by construction
+    assert not [r for r in created["Resources"].values() if r["Type"] == "Custom::TunestackRouteCheck"]

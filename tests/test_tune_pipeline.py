@@ -97,7 +97,14 @@ def test_wildcard_resources_are_only_where_aws_has_no_resource_level_permissions
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_analysis_writes_only_under_the_tuning_prefix(pipelines_templates: dict[str, Template], team: str) -> None:
-    (put,) = statements_with(pipelines_templates[team], "s3:PutObject")
+    policies = pipelines_templates[team].find_resources("AWS::IAM::Policy")
+    (put,) = [
+        s
+        for logical_id, p in policies.items()
+        if logical_id.startswith("TuneAnalyseRole")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "s3:PutObject" in as_list(s["Action"])
+    ]
     assert "/tuning/*" in json.dumps(put["Resource"])
 
 

@@ -18,8 +18,10 @@ from tunestack_constructs.compliance import acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
+    grant_key_use,
     grant_reads,
 )
+from tunestack_constructs.team_tags import DEPLOYER_TAG_KEY
 
 #: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
 #: describes the endpoint either way.
@@ -42,7 +44,9 @@ class DeployPipeline(Construct):
             self,
             "Prepare",
             handler=f"{handler}.prepare",
-            description="Creates the model, the endpoint config and the rollback alarms",
+            # Copying a large model artifact (server-side, in parts) takes minutes.
+            timeout=cdk.Duration.minutes(15),
+            description="Copies the pinned model artifact, creates the model, endpoint config and rollback alarms",
         )
         waiting = parts.WaitingFunctions(
             self,
@@ -106,6 +110,28 @@ class DeployPipeline(Construct):
             why_jumpstart="Reads JumpStart hosting specs from the region's bucket.",
         )
         acknowledge_wildcards(self.validate_fn, dict.fromkeys([*jobs, endpoints], why_names))
+        # Which version of a job's model.tar.gz its job wrote (artifacts.pin).
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucketVersions"], resources=[runtime.bucket.bucket_arn])
+        )
+        # Copy that version to deployed/<model>/model.tar.gz, which CreateModel serves; the bucket
+        # policy lets only this role (by its tag) write there.
+        artifacts_of_jobs = runtime.bucket.arn_for_objects("*/output/model.tar.gz")
+        deployed = runtime.bucket.arn_for_objects("deployed/*")
+        self.prepare_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[artifacts_of_jobs])
+        )
+        self.prepare_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[deployed]))
+        grant_key_use(self.prepare_fn, runtime.resources.key, ["kms:Decrypt", "kms:GenerateDataKey"])
+        assert self.prepare_fn.role is not None
+        cdk.Tags.of(self.prepare_fn.role).add(DEPLOYER_TAG_KEY, guardrails.team_name)
+        acknowledge_wildcards(
+            self.prepare_fn,
+            {
+                artifacts_of_jobs: "Reads the model artifact of whichever training job of the team is deployed.",
+                deployed: "Writes the deployed copy of a model under deployed/<model name>/, one per deployment.",
+            },
+        )
 
         for statement in [
             statements.create_model(self, guardrails),

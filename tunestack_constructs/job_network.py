@@ -6,13 +6,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from tunestack.config import ImportedVpc
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, skip_checkov
+from tunestack_constructs.pipeline_runtime import LAMBDA_SOURCE
 from tunestack_constructs.team_key import log_group_name
 
 
@@ -25,7 +27,9 @@ class JobNetwork(Construct):
     The endpoint's policy admits only this account's principals to ``data_bucket``, reads of the
     region's JumpStart buckets and of ECR's image-layer bucket: nothing else in S3 is reachable.
     With ``imported`` the given VPC and subnets are used as they are, without any synth-time
-    look-up; their owner provides the S3 gateway endpoint (and its policy) and flow logs.
+    look-up; their owner provides the S3 gateway endpoint (and its policy) and flow logs, and a
+    check at deployment fails the stack if any of the given subnets has a route out of the VPC
+    (``tunestack_runtime.routes``).
 
     The security group admits traffic only from itself (distributed training between the
     instances of one job) and lets jobs out only to itself and, once ``restrict_egress_to_s3``
@@ -93,8 +97,9 @@ class JobNetwork(Construct):
                 acknowledge(
                     subnet,
                     "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-                    "No route table of an imported subnet is read: the VPC's owner manages its routes.",
+                    "No route table is read at synth; the deployment-time route check reads them instead.",
                 )
+            self.route_check = self._check_routes(imported, team_name, encryption_key, flow_log_retention)
         self.subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.security_group = ec2.SecurityGroup(
             self,
@@ -116,6 +121,69 @@ class JobNetwork(Construct):
                 )
         self.security_group.add_egress_rule(
             self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
+        )
+
+    def _check_routes(
+        self, imported: ImportedVpc, team_name: str, encryption_key: kms.IKey, retention: logs.RetentionDays
+    ) -> cdk.CustomResource:
+        """A custom resource that fails the deployment when a job subnet has a route out."""
+        role = iam.Role(
+            self,
+            "RouteCheckRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Reads the imported VPC's route tables while CloudFormation deploys",
+        )
+        # EC2 Describe* actions have no resource-level permissions.
+        role.add_to_policy(iam.PolicyStatement(actions=["ec2:DescribeRouteTables"], resources=["*"]))
+        log_group = logs.LogGroup(
+            self,
+            "RouteCheckLogs",
+            log_group_name=log_group_name(team_name, "vpc-route-check"),
+            encryption_key=encryption_key,
+            retention=retention,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            "RouteCheck",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache"]),
+            handler="tunestack_handlers.network_check.handler",
+            role=role,
+            timeout=cdk.Duration.minutes(2),
+            memory_size=128,
+            log_group=log_group,
+            description="Fails the deployment when a job subnet has a route out of the VPC",
+        )
+        why = "Runs only while CloudFormation deploys the stack, invoked by CloudFormation alone"
+        acknowledge(
+            role, "AwsSolutions-IAM5[Resource::*]", "ec2:DescribeRouteTables has no resource-level permissions."
+        )
+        acknowledge(role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
+        for rule, reason in {
+            "AwsSolutions-L1": "Python 3.13, the runtime of every tunestack function (the Powertools layer's newest).",
+            "Serverless-LambdaLatestVersion": "Python 3.13, the runtime of every tunestack function.",
+            "NIST.800.53.R5-LambdaConcurrency": f"{why}, so concurrency cannot run away.",
+            "NIST.800.53.R5-LambdaDLQ": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "Serverless-LambdaDLQ": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "NIST.800.53.R5-LambdaInsideVPC": f"{why}; it must reach the EC2 API and CloudFormation's S3 URL.",
+            "Serverless-LambdaTracing": f"{why}; one DescribeRouteTables call needs no tracing.",
+        }.items():
+            acknowledge(function, rule, reason)
+        for check, comment in {
+            "CKV_AWS_115": f"{why}, so concurrency cannot run away.",
+            "CKV_AWS_116": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "CKV_AWS_117": f"{why}; it must reach the EC2 API and CloudFormation's S3 URL.",
+            "CKV_AWS_173": "Its only environment is the runtime's own; it holds no variables to encrypt.",
+        }.items():
+            skip_checkov(function, check, comment)
+        return cdk.CustomResource(
+            self,
+            "NoRouteOut",
+            service_token=function.function_arn,
+            resource_type="Custom::TunestackRouteCheck",
+            properties={"VpcId": imported.vpc_id, "SubnetIds": list(imported.subnet_ids)},
         )
 
     def restrict_egress_to_s3(self) -> None:

@@ -11,13 +11,40 @@ from constructs import Construct
 from tunestack_runtime.image_registries import image_accounts, regions
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
-from tunestack_constructs.team_tags import TEAM_TAG_KEY, tag_statements
+from tunestack_constructs.team_tags import DEPLOYER_TAG_KEY, TEAM_TAG_KEY, tag_statements
 
-__all__ = ["TEAM_TAG_KEY", "SageMakerExecutionRole", "image_repositories"]
+__all__ = ["TEAM_TAG_KEY", "SageMakerExecutionRole", "image_repositories", "protect_deployed_models"]
 
 ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-#: Objects of the team bucket only the platform writes: the SDK defaults (``SageMakerDefaults``).
-PLATFORM_PREFIXES = ("sagemaker-sdk/",)
+#: Objects of the team bucket only the platform writes: the SDK defaults (``SageMakerDefaults``) and
+#: the deployed copies of model artifacts (``protect_deployed_models``).
+PLATFORM_PREFIXES = ("sagemaker-sdk/", "deployed/")
+
+
+def protect_deployed_models(bucket: s3.IBucket, team_name: str) -> None:
+    """Deployed model copies (``deployed/``) are written once, by the deploy's prepare step alone
+    (the role tagged ``tunestack:deploys-models=<team>``), and never overwritten or deleted by anyone:
+    SageMaker downloads them again whenever an endpoint starts an instance. An explicit Deny in the
+    bucket policy holds whatever other principals' identity policies allow."""
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="OnlyTheDeployWritesDeployedModels",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects("deployed/*")],
+            conditions={"StringNotEquals": {f"aws:PrincipalTag/{DEPLOYER_TAG_KEY}": team_name}},
+        )
+    )
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="NobodyDeletesDeployedModels",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            resources=[bucket.arn_for_objects("deployed/*")],
+        )
+    )
 
 
 def jumpstart_bucket_arn(scope: Construct) -> str:

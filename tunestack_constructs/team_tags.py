@@ -18,6 +18,10 @@ from constructs import Construct
 #: Tag every SageMaker resource of a team carries; IAM conditions key on it.
 TEAM_TAG_KEY = "tunestack:team"
 
+#: Carried (value: the team) by the one role that writes the team's deployed model copies; the
+#: data bucket's policy denies every other principal writes under ``deployed/``.
+DEPLOYER_TAG_KEY = "tunestack:deploys-models"
+
 #: The create actions that tag each SageMaker resource type on creation. A tuning job's trials are
 #: training jobs it creates with its tags. ``sagemaker:TaggingAction`` is present only on the AddTags
 #: authorization a create call makes for its ``Tags`` ("Actions, resources, and condition keys for

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from tunestack_runtime import artifacts
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
@@ -86,6 +87,7 @@ def plan_deploy(
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
     policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
     name = resource_name(policy.team, target.endpoint_name, execution_arn)
+    pinned = artifacts.pin(s3, source.model_data_url, name, f"the model of {source.training_job_name}")
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,
@@ -122,7 +124,7 @@ def plan_deploy(
             "ModelName": name,
             "PrimaryContainer": {
                 "Image": container.image,
-                "ModelDataUrl": source.model_data_url,
+                "ModelDataUrl": pinned.serving_uri if pinned else source.model_data_url,
                 "Environment": container.environment,
             },
             "ExecutionRoleArn": policy.role_arn,
@@ -131,6 +133,7 @@ def plan_deploy(
             "Tags": tags,
         },
         "CreateEndpointConfig": config,
+        **({"PinArtifact": pinned.as_plan()} if pinned else {}),
         "Alarms": _alarms(policy, target.endpoint_name),
         "Endpoint": endpoint,
         "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
@@ -139,6 +142,7 @@ def plan_deploy(
             "EndpointConfigName": name,
             "ModelName": name,
             "ModelDataUrl": source.model_data_url,
+            **({"ModelDataVersionId": pinned.version_id} if pinned else {}),
             "TrainingJobName": source.training_job_name,
             "TuningJobName": source.tuning_job_name,
             "Action": "Created" if existing is None else "Updated",

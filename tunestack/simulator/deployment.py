@@ -148,6 +148,7 @@ def _platform(
     s3 = boto3.client("s3")
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})  # as the foundation's
     jumpstart_bucket(s3, region, location, jumpstart_cache)
     key_arn = boto3.client("kms").create_key(Description=f"tunestack {team.name} (simulated)")["KeyMetadata"]["Arn"]
     values = {

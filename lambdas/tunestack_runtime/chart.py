@@ -178,7 +178,8 @@ def render_png(board: Leaderboard) -> bytes:
     canvas = Canvas(WIDTH, HEIGHT)
     points = finished(board)
     failures = sorted(
-        (datetime.fromisoformat(row.end_time), row) for row in board.rows if row.status == "Failed" and row.end_time
+        ((datetime.fromisoformat(row.end_time), row) for row in board.rows if row.status == "Failed" and row.end_time),
+        key=lambda failure: failure[0],  # trials failing at the same moment keep their order
     )
     counts = board.status_counts()
     failed = counts["FailedRetryable"] + counts["FailedNonRetryable"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -114,6 +117,28 @@ def test_checkov_would_catch_an_unencrypted_bucket(tmp_path: Any) -> None:
     (tmp_path / "plain.template.json").write_text(json.dumps(template))
     failed = {c["id"] for c in compliance_scan.run_checkov(tmp_path)["failed"]}
     assert "CKV_AWS_18" in failed
+
+
+def test_checkov_runs_from_an_environment_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkov pins boto3/botocore exactly; in the project's environment it would hold them back.
+    assert importlib.util.find_spec("checkov") is None
+    assert compliance_scan.checkov_executable().parent != Path(sys.executable).parent
+    monkeypatch.delenv(compliance_scan.CHECKOV_ENV_VAR, raising=False)
+    assert compliance_scan.checkov_executable() == Path(compliance_scan.__file__).resolve().parents[1] / (
+        ".venv-checkov/bin/checkov"
+    )
+
+
+def test_a_missing_checkov_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-venv" / "bin" / "checkov"
+    monkeypatch.setenv(compliance_scan.CHECKOV_ENV_VAR, str(missing))
+    with pytest.raises(compliance_scan.ToolMissing, match=r"checkov not found at .*no-such-venv.*TUNESTACK_CHECKOV"):
+        compliance_scan.run_checkov(tmp_path)
+    (tmp_path / "one.template.json").write_text(json.dumps({"Resources": {}}))
+    assert compliance_scan.main([str(tmp_path)]) == 2
+    assert "checkov not found" in capsys.readouterr().err
 
 
 def test_scan_command_summarizes_and_passes(synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore.validate import validate_parameters
 from moto import mock_aws
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput
@@ -206,6 +208,9 @@ def test_request_equals_the_sdks(catalog_in: Any, model_id: str, version: str, r
     ours = tunestack_request(catalog_in(region), model_id, version, region, instance_type)
     theirs = oracle_request(model_id, version, region, instance_type)
     assert differences(ours, theirs) == []
+    # And botocore's service model, the API's own shape and limits, accepts it as it is.
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateTrainingJob")
+    validate_parameters(ours, shape.input_shape)
 
 
 def test_a_users_hyperparameter_reaches_the_request_as_the_sdk_sends_it(catalog_in: Any) -> None:

@@ -29,9 +29,6 @@ from tunestack_runtime.training_job import create_request, fine_tune_recipe
 
 from tests.oracle.sagemaker_sdk import decoded_hyperparameters, sdk_training_request
 
-# As tests/oracle/test_sagemaker_sdk.py: the oracle is the SDK v2, which the project's environment may lack.
-pytest.importorskip("sagemaker.jumpstart.estimator", reason="needs the SageMaker Python SDK v2 (JumpStartEstimator)")
-
 CATALOG = Path(__file__).resolve().parents[2] / "tunestack" / "simulator" / "fixtures" / "jumpstart"
 REGIONS = ("us-east-1", "eu-west-1")
 JOB = "oracle-job"

@@ -97,14 +97,23 @@ def test_short_acknowledgment_reason_is_refused() -> None:
         acknowledge(stack, "AwsSolutions-S1", "ok")
 
 
-def test_cfn_lint_finds_no_errors_and_only_explained_warnings(synthesized: Synthesized) -> None:
-    findings = compliance_scan.run_cfn_lint(compliance_scan.templates(synthesized.outdir))
-    assert compliance_scan.unexplained_lint(findings) == []
-    assert {f.rule for f in findings} <= set(compliance_scan.ALLOWED_CFN_LINT_WARNINGS)
+@pytest.fixture(scope="module")
+def lint_findings(synthesized: Synthesized) -> list[compliance_scan.LintFinding]:
+    return compliance_scan.run_cfn_lint(compliance_scan.templates(synthesized.outdir))
 
 
-def test_checkov_fails_nothing_and_every_skip_has_a_comment(synthesized: Synthesized) -> None:
-    outcome = compliance_scan.run_checkov(synthesized.outdir)
+@pytest.fixture(scope="module")
+def checkov_outcome(synthesized: Synthesized) -> dict[str, list[dict[str, str]]]:
+    return compliance_scan.run_checkov(synthesized.outdir)
+
+
+def test_cfn_lint_finds_no_errors_and_only_explained_warnings(lint_findings: list[compliance_scan.LintFinding]) -> None:
+    assert compliance_scan.unexplained_lint(lint_findings) == []
+    assert {f.rule for f in lint_findings} <= set(compliance_scan.ALLOWED_CFN_LINT_WARNINGS)
+
+
+def test_checkov_fails_nothing_and_every_skip_has_a_comment(checkov_outcome: dict[str, list[dict[str, str]]]) -> None:
+    outcome = checkov_outcome
     assert outcome["failed"] == []
     assert outcome["skipped"]
     assert all(len(s["comment"]) >= 25 for s in outcome["skipped"]), outcome["skipped"]
@@ -141,7 +150,17 @@ def test_a_missing_checkov_is_a_clear_error(
     assert "checkov not found" in capsys.readouterr().err
 
 
-def test_scan_command_summarizes_and_passes(synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_command_summarizes_and_passes(
+    synthesized: Synthesized,
+    lint_findings: list[compliance_scan.LintFinding],
+    checkov_outcome: dict[str, list[dict[str, str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The scanners' own runs over these templates are the fixtures above; running both again here
+    # would cost half a minute and test nothing more.
+    monkeypatch.setattr(compliance_scan, "run_cfn_lint", lambda files: lint_findings)
+    monkeypatch.setattr(compliance_scan, "run_checkov", lambda outdir: checkov_outcome)
     assert compliance_scan.main([str(synthesized.outdir)]) == 0
     out = capsys.readouterr().out
     assert "checkov: 0 failed" in out and "AwsSolutions-IAM5 x" in out

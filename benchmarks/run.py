@@ -134,10 +134,10 @@ def lambda_figures() -> dict[str, Any]:
 _CSV = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from tunestack_runtime.datasets import check_text_csv
+from tunestack_runtime.datasets.layouts import TEXT_CLASSIFICATION
 start = time.perf_counter()
 with open(sys.argv[1], "rb") as f:
-    summary = check_text_csv(f, sys.argv[1])
+    summary = TEXT_CLASSIFICATION.check_stream(f, sys.argv[1])
 elapsed = time.perf_counter() - start
 # VmHWM is this process's own peak: ru_maxrss can carry the parent's peak across fork and exec.
 peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))

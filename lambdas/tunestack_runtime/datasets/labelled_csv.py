@@ -43,19 +43,31 @@ class LabelledCsv:
         """
         budget = budget or Budget()
         counting = CountingReader(stream)
-        labels: set[int] = set()
+        labels: dict[str, int] = {}  # each label as written -> its value, checked once
+        columns = len(self.texts) + 1
         rows = 0
-        for line, row in csv_rows(counting, where, budget):  # type: ignore[arg-type]
+        for line, row in csv_rows(counting, where, budget):
             rows += 1
-            labels.add(self._label(row, line, where))
-            for column, what in enumerate(self.texts, 2):
-                if len(row) < column or not row[column - 1].strip():
-                    raise InvalidDataset(f"{where} line {line}: column {column} must hold non-empty text ({what})")
+            if len(row) < columns:
+                self._refuse(row, line, where)
+            if row[0] not in labels:
+                labels[row[0]] = self._label(row, line, where)
+            for text in row[1:columns]:
+                if not text or text.isspace():
+                    self._refuse(row, line, where)
         if rows == 0:
             raise InvalidDataset(f"{where}: the file is empty")
-        if len(labels) < 2:
-            raise InvalidDataset(f"{where}: needs at least two distinct labels to classify, found {sorted(labels)}")
-        return CsvSummary(rows=rows, labels=tuple(sorted(labels)), bytes_read=counting.count, sampled=budget.exhausted)
+        values = sorted(set(labels.values()))
+        if len(values) < 2:
+            raise InvalidDataset(f"{where}: needs at least two distinct labels to classify, found {values}")
+        return CsvSummary(rows=rows, labels=tuple(values), bytes_read=counting.count, sampled=budget.exhausted)
+
+    def _refuse(self, row: list[str], line: int, where: str) -> None:
+        """Raise the first problem of a row that lacks a label or a text."""
+        self._label(row, line, where)
+        for column, what in enumerate(self.texts, 2):
+            if len(row) < column or not row[column - 1].strip():
+                raise InvalidDataset(f"{where} line {line}: column {column} must hold non-empty text ({what})")
 
     def _label(self, row: list[str], line: int, where: str) -> int:
         if not row:

@@ -128,21 +128,20 @@ def csv_rows(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int
     """(line number, fields) of each CSV row; stops when the budget's rows run out.
 
     Quoted fields holding commas or newlines are read as CSV defines them; the line number is the
-    one the row starts on. Memory holds one row.
+    one the row starts on. Memory holds one row. ``stream`` is read through a buffer as it comes
+    (wrap it in a CountingReader first to know how much was read).
     """
-    text = io.TextIOWrapper(CountingReader(stream), encoding="utf-8", newline="")  # type: ignore[type-var]
+    raw = stream if isinstance(stream, io.RawIOBase) else CountingReader(stream)
+    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")  # type: ignore[type-var]
     reader = csv.reader(text, strict=True)  # an unclosed quote is an error, not the rest of the file
+    left = budget.rows
     line = 1
     try:
-        while True:
-            if budget.rows <= 0:
+        for row in reader:
+            if left <= 0:
                 budget.exhausted = True
                 return
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            budget.rows -= 1
+            left -= 1
             yield line, row
             line = reader.line_num + 1
     except UnicodeDecodeError as error:
@@ -150,6 +149,8 @@ def csv_rows(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int
         raise InvalidDataset(f"{where}: not UTF-8 text at or after line {line} ({error.reason})") from None
     except csv.Error as error:
         raise InvalidDataset(f"{where} line {line}: not valid CSV ({error})") from None
+    finally:
+        budget.rows = left
 
 
 def json_lines(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int, Any]]:

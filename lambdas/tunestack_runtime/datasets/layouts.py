@@ -98,10 +98,12 @@ _TABULAR_SOURCE = f"{_DG}/InputOutput-LightGBM.html"
 TABULAR_CLASSIFICATION = TabularCsv(name="tabular classification", source=_TABULAR_SOURCE)
 TABULAR_REGRESSION = TabularCsv(name="tabular regression", source=_TABULAR_SOURCE, regression=True)
 # Instruction tuning: "Fine-tune a large language model (LLM) using prompt instructions"
-# (jumpstart-foundation-models-fine-tuning-instruction-based.html) and AWS's Llama, Mistral and
-# Falcon fine-tuning notebooks: JSON Lines files (the .jsonl extension is mandatory) in one folder and
-# an optional template.json whose "prompt" and "completion" strings name record fields in braces;
-# without it the default template reads "instruction", "context" and "response".
+# (jumpstart-foundation-models-fine-tuning-instruction-based.html) and AWS's Llama 3 fine-tuning
+# notebook ("Dataset formatting instruction for training"): JSON Lines files (the .jsonl extension is
+# mandatory) in one folder and an optional template.json whose "prompt" and "completion" strings name
+# record fields in braces. Without it, per AWS's Mistral 7B and Falcon 7B fine-tuning notebooks ("If no
+# template file is given, the following default template will be used"), records need "instruction",
+# "context" and "response".
 _INSTRUCTION_SOURCE = f"{_DG}/jumpstart-foundation-models-fine-tuning-instruction-based.html"
 INSTRUCTION_FIELDS = ("instruction", "context", "response")
 #: Default templates that differ by task: Flan-T5 (text2text) reads "prompt" and "completion"

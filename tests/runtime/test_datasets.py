@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tunestack_runtime.datasets import check_dataset, images, layouts
+from tunestack_runtime.datasets import check_dataset, images, layouts, reading
 from tunestack_runtime.datasets.reading import Budget
 from tunestack_runtime.errors import InvalidDataset, InvalidInput
 
@@ -80,6 +80,14 @@ def test_reading_stops_at_the_row_bound_and_says_it_sampled() -> None:
     summary = TEXT.check_stream(stream(body), CSV, Budget(rows=100))
     assert summary.rows == 100 and summary.sampled
     assert summary.bytes_read < len(body)
+
+
+def test_a_long_text_is_read_and_a_line_without_end_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    long_text = "word " * 100_000  # 500 KB: over the csv module's default 128 KiB field limit
+    assert TEXT.check_stream(stream(f'0,"{long_text}"\n1,short\n'), CSV).rows == 2
+    monkeypatch.setattr(reading, "MAX_LINE", 1000)
+    with pytest.raises(InvalidDataset, match=r"data.csv line 2: longer than 1000 characters"):
+        TEXT.check_stream(stream("0,a\n1," + "x" * 5000), CSV)
 
 
 def test_a_missing_data_csv_is_named(bucket: DatasetBucket) -> None:

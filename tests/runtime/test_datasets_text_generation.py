@@ -78,6 +78,13 @@ def test_records_stop_at_the_bound_and_say_so(bucket: DatasetBucket, monkeypatch
     assert (report["Records"], report["Sampled"]) == (10, True)
 
 
+def test_a_line_longer_than_the_bound_is_refused(bucket: DatasetBucket, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "MAX_LINE", 100_000)
+    body = jsonl(DEFAULT_RECORD) + '{"instruction": "' + "x" * 300_000  # no line break in sight
+    with pytest.raises(InvalidDataset, match=r"a.jsonl line 2: longer than 100000 bytes"):
+        bucket.check(INSTRUCTIONS, {"a.jsonl": body})
+
+
 # -- chat -----------------------------------------------------------------------------------------
 
 CHAT = layouts.for_jumpstart(LLAMA, {"instruction_tuned": "False", "chat_dataset": "True"})

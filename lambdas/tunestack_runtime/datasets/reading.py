@@ -23,6 +23,10 @@ MAX_ROWS = 1_000_000
 MAX_RECORDS = 100_000
 #: Small documents read whole (template.json, categorical_index.json); larger ones are refused.
 MAX_DOCUMENT_BYTES = 1024 * 1024
+#: The longest line (and CSV field) read: memory stays bounded even for a file without line breaks.
+MAX_LINE = 16 * 1024 * 1024
+# Python's csv module refuses fields over 128 KiB by default, shorter than a long text or document.
+csv.field_size_limit(MAX_LINE)
 
 
 @dataclass(frozen=True)
@@ -124,16 +128,16 @@ class Budget:
     exhausted: bool = False
 
 
-def csv_rows(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(stream: BinaryIO | io.RawIOBase, where: str, budget: Budget) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each CSV row; stops when the budget's rows run out.
 
     Quoted fields holding commas or newlines are read as CSV defines them; the line number is the
     one the row starts on. Memory holds one row. ``stream`` is read through a buffer as it comes
     (wrap it in a CountingReader first to know how much was read).
     """
-    raw = stream if isinstance(stream, io.RawIOBase) else CountingReader(stream)
+    raw = stream if isinstance(stream, io.RawIOBase) else CountingReader(stream)  # type: ignore[arg-type]
     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")  # type: ignore[type-var]
-    reader = csv.reader(text, strict=True)  # an unclosed quote is an error, not the rest of the file
+    reader = csv.reader(_bounded_lines(text, where), strict=True)  # an unclosed quote is an error
     left = budget.rows
     line = 1
     try:
@@ -153,9 +157,22 @@ def csv_rows(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int
         budget.rows = left
 
 
+def _bounded_lines(text: io.TextIOBase, where: str) -> Iterator[str]:
+    read = text.readline
+    number = 0
+    while True:
+        line = read(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE:
+            raise InvalidDataset(f"{where} line {number}: longer than {MAX_LINE} characters")
+        yield line
+
+
 def json_lines(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[int, Any]]:
     """(line number, parsed value) of each non-blank line of a JSON Lines file, within the budget."""
-    for number, raw in enumerate(_lines(stream), 1):
+    for number, raw in enumerate(_lines(stream, where), 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -172,16 +189,20 @@ def json_lines(stream: BinaryIO, where: str, budget: Budget) -> Iterator[tuple[i
             raise InvalidDataset(f"{where} line {number}: not a JSON value ({error.msg})") from None
 
 
-def _lines(stream: BinaryIO, chunk: int = 1 << 16) -> Iterator[bytes]:
-    """Byte lines of a stream, read a chunk at a time (a line longer than a chunk is joined)."""
+def _lines(stream: BinaryIO, where: str, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """Byte lines of a stream, read a chunk at a time; a line longer than ``MAX_LINE`` is refused."""
     pending = b""
+    number = 0
     while True:
         data = stream.read(chunk)
         if not data:
             break
         pending += data
         *whole, pending = pending.split(b"\n")
+        number += len(whole)
         yield from whole
+        if len(pending) > MAX_LINE:
+            raise InvalidDataset(f"{where} line {number + 1}: longer than {MAX_LINE} bytes")
     if pending:
         yield pending
 

@@ -230,6 +230,14 @@ def test_the_text_generation_mode_follows_the_hyperparameters() -> None:
         ("huggingface-textgeneration1-gpt-j-6b", {"epoch": "3"}, layouts.DOMAIN_ADAPTATION),
         ("huggingface-llm-falcon-3-7B-Instruct", {"instruction_tuned": "False"}, layouts.DOMAIN_ADAPTATION),
         ("meta-textgenerationneuron-llama-3-8b", {"instruction_tuned": "False"}, layouts.DOMAIN_ADAPTATION),
+        # The defaults of published specs in the SageMaker Python SDK's tests (branch master-v2,
+        # tests/unit/sagemaker/jumpstart/constants.py): Gemma 7B Instruct 1.1.0 and Llama 2 7B Chat
+        # 2.0.4 train on chat data by default; Llama 2 Neuron 1.0.0 declares neither mode.
+        ("huggingface-llm-gemma-7b-instruct", {"instruction_tuned": "False", "chat_dataset": "True"}, layouts.CHAT),
+        ("meta-textgeneration-llama-2-7b-f", {"instruction_tuned": "False", "chat_dataset": "True"}, layouts.CHAT),
+        ("meta-textgenerationneuron-llama-2-7b", {"max_steps": "20"}, layouts.DOMAIN_ADAPTATION),
+        ("sklearn-classification-linear", {}, layouts.TABULAR_CLASSIFICATION),
+        ("autogluon-classification-ensemble", {}, layouts.TABULAR_CLASSIFICATION),
     ],
 )
 def test_other_published_models_are_read_by_task(model_id: str, hyperparameters: dict, expected: object) -> None:
@@ -251,6 +259,7 @@ def test_flan_t5_instruction_tuning_defaults_to_prompt_and_completion() -> None:
         ("mxnet-semseg-fcn-resnet50-ade", "semseg"),
         ("huggingface-eqa-bert-base-cased", "eqa"),
         ("model-txt2img-stabilityai-stable-diffusion-v2-1-base", "txt2img"),
+        ("huggingface-text2text-flan-t5-base", "text2text"),  # 2.2.3 declares no instruction_tuned
     ],
 )
 def test_a_task_without_a_known_layout_is_said_not_checked(bucket: DatasetBucket, model_id: str, task: str) -> None:

@@ -273,9 +273,10 @@ def test_a_task_without_a_known_layout_is_said_not_checked(bucket: DatasetBucket
     }
 
 
-def test_an_unchecked_dataset_must_still_hold_data(bucket: DatasetBucket) -> None:
+@pytest.mark.parametrize("files", [{}, {"": b""}])  # nothing, or only the console's folder placeholder
+def test_an_unchecked_dataset_must_still_hold_data(bucket: DatasetBucket, files: dict[str, bytes]) -> None:
     with pytest.raises(InvalidDataset, match=r"s3://team-bucket/datasets/ds/: no objects under this prefix"):
-        bucket.check(layouts.for_builtin("image-classification"))
+        bucket.check(layouts.for_builtin("image-classification"), files)
 
 
 def test_the_default_dataset_is_not_checked() -> None:

@@ -73,8 +73,9 @@ def list_level(s3: Any, location: Location, *, max_keys: int = PAGE) -> Level:
 
 
 def holds_data(s3: Any, location: Location) -> bool:
-    listed = s3.list_objects_v2(Bucket=location.bucket, Prefix=location.prefix, MaxKeys=1)
-    return bool(listed.get("KeyCount"))
+    """Whether an object other than the folder's own placeholder (the console's "folder") is there."""
+    listed = s3.list_objects_v2(Bucket=location.bucket, Prefix=location.prefix, MaxKeys=2)
+    return any(o["Key"] != location.prefix or location.prefix == "" for o in listed.get("Contents", []))
 
 
 def open_object(s3: Any, location: Location, key: str, what: str) -> BinaryIO:

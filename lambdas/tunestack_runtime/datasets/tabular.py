@@ -81,6 +81,7 @@ class TabularCsv:
             if budget.exhausted:
                 break
             rows += self._file(s3, location, key, budget, columns)
+        budget.exhausted = budget.exhausted or level.truncated  # more than a page of files: not all read
         return rows
 
     def _file(self, s3: Any, location: Location, key: str, budget: Budget, columns: list[int]) -> int:

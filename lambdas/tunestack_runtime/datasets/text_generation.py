@@ -120,7 +120,7 @@ class InstructionRecords:
             "Files": len(files),
             "Fields": list(fields),
             "Template": template_key in level.files,
-            "Sampled": budget.exhausted,
+            "Sampled": budget.exhausted or level.truncated,
         }
 
 
@@ -147,7 +147,12 @@ class ChatRecords:
             messages += self._conversation(record, f"{where} line {line}")
         if records == 0:
             raise InvalidDataset(f"{location.uri}: the .jsonl files hold no conversation")
-        return {"Conversations": records, "Messages": messages, "Files": len(files), "Sampled": budget.exhausted}
+        return {
+            "Conversations": records,
+            "Messages": messages,
+            "Files": len(files),
+            "Sampled": budget.exhausted or level.truncated,
+        }
 
     def _conversation(self, record: Any, where: str) -> int:
         keys = [k for k in CHAT_KEYS if isinstance(record, dict) and k in record]

@@ -180,47 +180,59 @@ def validator() -> dict[str, Any]:
 IMAGE_SIZES = (30_000, 300_000)
 IMAGE_CLASSES = 5
 #: Checks timed on each server: each takes tens of milliseconds, so more runs steady the median.
-IMAGE_RUNS = max(RUNS, 9)
+IMAGE_RUNS = max(RUNS, 15)
 
 
 def image_check() -> dict[str, Any]:
     """The image-classification check on 30,000 and 300,000 objects, each held by a moto S3 server
-    this starts on 127.0.0.1 and stops; medians of ``IMAGE_RUNS`` checks, and the requests each made.
+    this starts on 127.0.0.1 and stops. Both servers run at once and the checks alternate between
+    them, so a busy machine slows both alike; medians of ``IMAGE_RUNS`` checks each.
 
     ``indexed``: ListObjectsV2 served from a key index as S3 serves it (the figure the goal is
     for); ``scanning``: moto as is, whose every listing scans the whole bucket (see s3_server.py).
     """
     figures: dict[str, Any] = {}
     for mode in ("indexed", "scanning"):
-        seconds = {}
-        for images in IMAGE_SIZES:
-            elapsed, requests, report = _image_check(images, mode)
-            seconds[images] = elapsed
-            figures[f"image_check_{mode}_{images // 1000}k_s"] = elapsed
-            figures[f"image_check_{images // 1000}k_requests"] = requests
-            figures[f"image_check_{images // 1000}k_report"] = report
+        servers = {images: _ImageServer(images, mode) for images in IMAGE_SIZES}
+        try:
+            times: dict[int, list[float]] = {images: [] for images in IMAGE_SIZES}
+            for run in range(IMAGE_RUNS):
+                order = IMAGE_SIZES if run % 2 == 0 else IMAGE_SIZES[::-1]
+                for images in order:
+                    times[images].append(servers[images].check())
+        finally:
+            for server in servers.values():
+                server.stop()
+        seconds = {images: round(statistics.median(t), 3) for images, t in times.items()}
+        for images, server in servers.items():
+            figures[f"image_check_{mode}_{images // 1000}k_s"] = seconds[images]
+            figures[f"image_check_{images // 1000}k_requests"] = server.requests
+            figures[f"image_check_{images // 1000}k_report"] = server.report
         small, large = IMAGE_SIZES
         figures[f"image_check_{mode}_ratio"] = round(seconds[large] / seconds[small], 2)
     figures["image_check_ratio"] = figures["image_check_indexed_ratio"]
     return figures
 
 
-def _image_check(images: int, mode: str) -> tuple[float, int, dict[str, Any]]:
-    import boto3
+class _ImageServer:
+    """benchmarks/s3_server.py in its own process, and a client checking the dataset it holds."""
 
-    sys.path.insert(0, str(ROOT / "lambdas"))
-    from tunestack_runtime.datasets import check_dataset, layouts
+    def __init__(self, images: int, mode: str) -> None:
+        import boto3
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [PYTHON, str(OUT / "s3_server.py"), str(port), str(images), str(IMAGE_CLASSES), mode],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        s3 = boto3.client(
+        sys.path.insert(0, str(ROOT / "lambdas"))
+        from tunestack_runtime.datasets import check_dataset, layouts
+
+        self._check = lambda: check_dataset(self.s3, layouts.JPEG_IMAGES, "s3://bench/flowers/")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [PYTHON, str(OUT / "s3_server.py"), str(port), str(images), str(IMAGE_CLASSES), mode],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.s3 = boto3.client(
             "s3",
             endpoint_url=f"http://127.0.0.1:{port}",
             region_name="us-east-1",
@@ -229,27 +241,31 @@ def _image_check(images: int, mode: str) -> tuple[float, int, dict[str, Any]]:
         )
         for _ in range(1200):
             try:
-                s3.head_bucket(Bucket="bench")
+                self.s3.head_bucket(Bucket="bench")
                 break
             except Exception:
-                if server.poll() is not None:
+                if self.process.poll() is not None:
                     raise RuntimeError(f"the S3 server for {images} images stopped") from None
                 time.sleep(0.1)
-        check_dataset(s3, layouts.JPEG_IMAGES, "s3://bench/flowers/")  # connections and the client's models
-        calls: list[str] = []
-        s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
-        times, report = [], {}
-        for _ in range(IMAGE_RUNS):
-            calls.clear()
-            start = time.perf_counter()
-            report = check_dataset(s3, layouts.JPEG_IMAGES, "s3://bench/flowers/")
-            times.append(time.perf_counter() - start)
-        return round(statistics.median(times), 3), len(calls), report
-    finally:
+        self._check()  # connections and the client's models, untimed
+        self.calls: list[str] = []
+        self.s3.meta.events.register("before-call.s3.*", lambda model, **_: self.calls.append(model.name))
+        self.requests = 0
+        self.report: dict[str, Any] = {}
+
+    def check(self) -> float:
+        self.calls.clear()
+        start = time.perf_counter()
+        self.report = self._check()
+        elapsed = time.perf_counter() - start
+        self.requests = len(self.calls)
+        return elapsed
+
+    def stop(self) -> None:
         # Killed, not terminated: on SIGTERM moto's server exits cleanly, which with 300,000 objects
         # to dispose of takes minutes; it holds nothing worth keeping.
-        server.kill()
-        server.wait(timeout=30)
+        self.process.kill()
+        self.process.wait(timeout=30)
 
 
 def tests_wall() -> float:
@@ -338,7 +354,8 @@ def _markdown(results: dict[str, Any]) -> str:
         "Image check: the image-classification dataset check (class folders listed with a delimiter, "
         "a bounded sample of keys per class) on 30,000 and on 300,000 objects in five class folders, each "
         "held by a moto S3 server the bench starts on 127.0.0.1 and stops (benchmarks/s3_server.py); "
-        f"medians of {IMAGE_RUNS} checks after one untimed. Requests per check: "
+        f"both servers run at once and the checks alternate between them; medians of {IMAGE_RUNS} checks "
+        "each, after one untimed. Requests per check: "
         f"{csv.get('image_check_30k_requests')} for 30,000 objects, {csv.get('image_check_300k_requests')} for "
         "300,000. moto itself scans and sorts every key "
         "of the bucket on each ListObjectsV2, so its time per request grows with the bucket (the "

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
+from tunestack_constructs.team_key import log_group_name
 
 #: Errors worth retrying: the Lambda service's own, and throttling reported by the handlers.
 TRANSIENT_ERRORS = [
@@ -187,6 +188,7 @@ def state_machine(
     machine_logs = logs.LogGroup(
         scope,
         "ExecutionLogs",
+        log_group_name=log_group_name(runtime.resources.team.name, f"pipelines/{scope.node.id.lower()}-executions"),
         encryption_key=runtime.resources.key,
         retention=logs.RetentionDays.ONE_YEAR,
         removal_policy=cdk.RemovalPolicy.DESTROY,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from tunestack_runtime import artifacts
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
@@ -27,9 +28,11 @@ UPDATE_LIMIT_SECONDS = 3600
 CREATE_LIMIT_SECONDS = 2 * 3600
 
 
-def resource_name(endpoint: str, execution_arn: str) -> str:
-    """Model and endpoint config name: the endpoint's, and 8 characters of this execution (<= 63)."""
-    return f"{endpoint[:54].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
+def resource_name(team: str, endpoint: str, execution_arn: str) -> str:
+    """Model and endpoint config name: the team's prefix (IAM lets a team create and serve only
+    ``<team>-*``), the endpoint's name and 8 characters of this execution (<= 63)."""
+    room = 63 - len(team) - 1 - 9
+    return f"{team}-{endpoint[:room].rstrip('-')}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:8]}"
 
 
 def alarm_names(policy: TeamPolicy, endpoint: str) -> list[str]:
@@ -82,7 +85,9 @@ def plan_deploy(
     target = request.target
     source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
-    name = resource_name(target.endpoint_name, execution_arn)
+    policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
+    name = resource_name(policy.team, target.endpoint_name, execution_arn)
+    pinned = artifacts.pin(s3, source.model_data_url, name, f"the model of {source.training_job_name}")
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, {"Key": EXECUTION_TAG, "Value": execution_arn}]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,
@@ -119,7 +124,7 @@ def plan_deploy(
             "ModelName": name,
             "PrimaryContainer": {
                 "Image": container.image,
-                "ModelDataUrl": source.model_data_url,
+                "ModelDataUrl": pinned.serving_uri if pinned else source.model_data_url,
                 "Environment": container.environment,
             },
             "ExecutionRoleArn": policy.role_arn,
@@ -128,6 +133,7 @@ def plan_deploy(
             "Tags": tags,
         },
         "CreateEndpointConfig": config,
+        **({"PinArtifact": pinned.as_plan()} if pinned else {}),
         "Alarms": _alarms(policy, target.endpoint_name),
         "Endpoint": endpoint,
         "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
@@ -136,6 +142,7 @@ def plan_deploy(
             "EndpointConfigName": name,
             "ModelName": name,
             "ModelDataUrl": source.model_data_url,
+            **({"ModelDataVersionId": pinned.version_id} if pinned else {}),
             "TrainingJobName": source.training_job_name,
             "TuningJobName": source.tuning_job_name,
             "Action": "Created" if existing is None else "Updated",

@@ -65,8 +65,9 @@ TEXT_CLASSIFICATION = LabelledCsv(
 # Sentence-pair classification: no Developer Guide page describes the file; the SageMaker Python SDK's
 # "Sentence Pair Classification - HuggingFace" page points to AWS's notebook "Introduction to
 # JumpStart - Sentence Pair Classification" (introduction_to_amazon_algorithms/
-# jumpstart_sentence_pair_classification): data.csv, no header, a 0/1 label (the model attaches a
-# binary classification layer), sentence 1, sentence 2.
+# jumpstart_sentence_pair_classification, since moved to the repository's archived/ folder):
+# data.csv, no header, a 0/1 label (the model attaches a binary classification layer), sentence 1,
+# sentence 2.
 SENTENCE_PAIR_CLASSIFICATION = LabelledCsv(
     name="sentence-pair classification",
     source=f"{_EXAMPLES}/introduction_to_amazon_algorithms/jumpstart_sentence_pair_classification/"

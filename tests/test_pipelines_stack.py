@@ -136,7 +136,14 @@ def test_create_training_job_is_held_to_the_team_guardrails(
     assert (
         all_values["sagemaker:InstanceTypes"]
         == {
-            "vision": ["ml.p3.2xlarge", "ml.p3.8xlarge", "ml.g5.2xlarge", "ml.g5.12xlarge", "ml.m5.xlarge"],
+            "vision": [
+                "ml.p3.2xlarge",
+                "ml.p3.8xlarge",
+                "ml.g5.2xlarge",
+                "ml.g5.12xlarge",
+                "ml.g5.48xlarge",
+                "ml.m5.xlarge",
+            ],
             "nlp": ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.m5.xlarge", "ml.m5.2xlarge"],
         }[team]
     )

@@ -183,11 +183,12 @@ def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe
 
 
 def _check_data(s3: Any, recipe: TrainingRecipe) -> dict[str, Any]:
-    """JumpStart models have a known layout; for other algorithms each channel must hold data."""
+    """A JumpStart model's ``training`` channel is checked against the layout its spec reads (or
+    said not checked); every other channel must hold data."""
     checked = {}
     for channel, uri in recipe.channels.items():
-        if recipe.dataset_kind and channel == "training":
-            checked[channel] = datasets.check_dataset(s3, recipe.dataset_kind, uri)
+        if recipe.dataset_layout is not None and channel == "training":
+            checked[channel] = datasets.check_dataset(s3, recipe.dataset_layout, uri)
         else:
             checked[channel] = datasets.check_not_empty(s3, uri)
     return checked
@@ -314,6 +315,7 @@ def plan_tuning(
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
             "WarmStart": warm_report,
             "CopiedSettings": {"From": payload.get("CopySettingsFrom"), "Fields": copied} if copied else None,
+            "Dataset": data,
         },
         "Dataset": data,
     }

@@ -7,28 +7,50 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
+# checkov pins boto3 and botocore exactly, which would hold the project's SDK back: it runs as a tool
+# from an environment of its own, pinned by constraints-checkov.txt.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
 
 # jsii prints a Node end-of-life banner on every run unless told the major version is known;
 # the CDK CLI would otherwise look up telemetry and notices over the network.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# tunestack.compliance_scan runs the checkov executable named here.
+export TUNESTACK_CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup synth test lint bench clean
+.PHONY: help setup setup-in-parallel synth test lint bench clean constraints
 
 help:
 	@echo "make synth  set up if needed, synthesize every team's stacks to cdk.out/, run the compliance gates"
 	@echo "make test   set up if needed, lint and run every test"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  measure synth, transitions, Lambda asset and imports, validator; write benchmarks/"
-	@echo "make clean  remove cdk.out/ (keeps .venv/ and node_modules/)"
+	@echo "make clean  remove cdk.out/ (keeps .venv/, .venv-checkov/ and node_modules/)"
+	@echo "make constraints  re-resolve the dependencies in fresh environments; rewrite constraints*.txt"
 
-setup: $(VENV)/.installed node_modules/.installed
+# The two Python environments and node_modules are made side by side, in a make of its own so that
+# goals such as `make clean synth` still run one after the other.
+setup:
+	@$(MAKE) --no-print-directory --jobs=3 setup-in-parallel
 
+setup-in-parallel: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+	@:
+
+# --clear: a package dropped from pyproject.toml must leave the environment too. --no-compile: byte-
+# compiling every installed module took three times as long as the install itself (~110 s against
+# ~35 s); Python compiles the modules that are imported, on first import.
 $(VENV)/.installed: pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=24'
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile --constraint constraints.txt --editable '.[dev]'
+	touch $@
+
+$(CHECKOV_VENV)/.installed: constraints-checkov.txt
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade 'pip>=24'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile --constraint constraints-checkov.txt 'checkov==$(CHECKOV_VERSION)'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -51,3 +73,16 @@ bench: setup
 
 clean:
 	rm -rf cdk.out
+
+# Resolves without constraints in throwaway environments under build/, then pins what was installed.
+constraints:
+	rm -rf build/constraints
+	$(PYTHON) -m venv build/constraints/dev
+	build/constraints/dev/bin/python -m pip install --quiet --upgrade 'pip>=24'
+	build/constraints/dev/bin/python -m pip install --quiet --editable '.[dev]'
+	build/constraints/dev/bin/python -m pip freeze --exclude-editable > constraints.txt
+	$(PYTHON) -m venv build/constraints/checkov
+	build/constraints/checkov/bin/python -m pip install --quiet --upgrade 'pip>=24'
+	build/constraints/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	build/constraints/checkov/bin/python -m pip freeze > constraints-checkov.txt
+	rm -rf build/constraints

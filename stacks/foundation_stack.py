@@ -10,9 +10,9 @@ from constructs import Construct
 from tunestack.config import TeamConfig
 from tunestack_constructs.compliance import annotate_cdk_provider_functions
 from tunestack_constructs.job_network import JobNetwork
-from tunestack_constructs.platform_parameters import PlatformParameters, PlatformValues
+from tunestack_constructs.platform_parameters import PlatformExports, PlatformValues
 from tunestack_constructs.sagemaker_defaults import SageMakerDefaults
-from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole
+from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole, protect_deployed_models
 from tunestack_constructs.secure_bucket import AccessLogBucket, SecureBucket
 from tunestack_constructs.team_key import TeamKey
 
@@ -53,7 +53,16 @@ class FoundationStack(cdk.Stack):
             access_logs_prefix="data-bucket/",
             removal_policy=removal,
         )
-        self.network = JobNetwork(self, "Network", encryption_key=self.key, imported=team.vpc, removal_policy=removal)
+        protect_deployed_models(self.data_bucket, team.name)
+        self.network = JobNetwork(
+            self,
+            "Network",
+            team_name=team.name,
+            encryption_key=self.key,
+            data_bucket=self.data_bucket,
+            imported=team.vpc,
+            removal_policy=removal,
+        )
         self.sagemaker_role = SageMakerExecutionRole(
             self,
             "SageMakerRole",
@@ -72,9 +81,11 @@ class FoundationStack(cdk.Stack):
             subnet_ids=self.network.subnet_ids,
             security_group_ids=[self.network.security_group.security_group_id],
         )
-        self.platform_parameters = PlatformParameters(
+        # After the SDK defaults: their AwsCustomResource provider runs this look-up too.
+        self.network.restrict_egress_to_s3()
+        self.platform_exports = PlatformExports(
             self,
-            "PlatformParameters",
+            "Platform",
             team_name=team.name,
             values=PlatformValues(
                 bucket_name=self.data_bucket.bucket_name,

@@ -28,9 +28,10 @@ class PipelinesStack(cdk.Stack):
             description=f"tunestack team {team.name}: fine-tune, tune and deploy pipelines",
             **kwargs,
         )
-        # Deploy order only: values come from the foundation's SSM parameters, not exports.
+        # The guardrail values come from the foundation's named exports, which only the foundation
+        # stack writes and which cannot change while imported.
         self.add_stack_dependency(foundation)
-        values = read_platform_values(self, team.name)
+        values = read_platform_values(team.name)
         resources = TeamResources(
             team=team,
             bucket_name=values.bucket_name,

@@ -14,6 +14,16 @@ vs. multivalued context keys"):
   ``ArnNotLike``, ...) are true; ``...IfExists`` is true; ``Null`` tests presence itself;
   ``ForAllValues`` is true (the "vacuous truth" the guide warns of); ``ForAnyValue`` is false.
 * ``ArnEquals`` and ``ArnLike`` behave alike (wildcards allowed in both).
+
+Resource-based policies (bucket, key and VPC endpoint policies) also name a ``Principal``: a
+statement applies only to the principals it names. ``"*"`` is anyone; an account (``"111122223333"``
+or ``arn:aws:iam::111122223333:root``) is every principal of that account, which the account's own
+identity policies must then allow as well; a role ARN is that role; ``Service`` names a service.
+Within one account a request is allowed when an identity policy or the resource policy allows it
+and nothing denies it; a KMS key is the exception, its key policy must allow (directly or by naming
+the account); a VPC endpoint policy is one more gate the request must pass ("Policy evaluation
+logic", "Cross-account policy evaluation logic", AWS KMS "Key policies", Amazon VPC "Control access
+to VPC endpoints using endpoint policies").
 """
 
 from __future__ import annotations
@@ -31,11 +41,16 @@ class Request:
     action: str
     resource: str
     context: Mapping[str, Value] = field(default_factory=dict)
+    #: ("AWS", principal ARN) or ("Service", service principal); what resource policies match on.
+    principal: tuple[str, str] = ("AWS", "")
 
     def values(self, key: str) -> list[str] | None:
         for name, value in self.context.items():
             if name.lower() == key.lower():
                 return [value] if isinstance(value, str) else list(value)
+        # aws:PrincipalArn is in every request an IAM principal makes (global condition keys).
+        if key.lower() == "aws:principalarn" and self.principal[0] == "AWS" and self.principal[1]:
+            return [self.principal[1]]
         return None
 
 
@@ -134,3 +149,85 @@ def evaluate(documents: Sequence[Mapping[str, Any]], request: Request) -> str:
     if any(s["Effect"] == "Allow" for s in applying):
         return "Allow"
     return "ImplicitDeny"
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def principal_matches(listed: Any, principal: tuple[str, str]) -> bool:
+    """Whether a statement's ``Principal`` names the request's principal."""
+    if listed == "*":
+        return True
+    kind, name = principal
+    for value in _as_list((listed or {}).get(kind, [])):
+        value = str(value)
+        if value == "*" or value == name:
+            return True
+        if kind == "AWS" and (value == _account_of(name) or value == f"arn:aws:iam::{_account_of(name)}:root"):
+            return True
+    return False
+
+
+def _account_only(listed: Any, principal: tuple[str, str]) -> bool:
+    """The statement names the principal only through its account (the account must then allow it)."""
+    if listed == "*":
+        return False
+    kind, name = principal
+    values = [str(v) for v in _as_list((listed or {}).get(kind, []))]
+    return kind == "AWS" and name not in values and "*" not in values
+
+
+def evaluate_resource_policy(documents: Sequence[Mapping[str, Any]], request: Request) -> tuple[str, bool]:
+    """(decision, delegated) of a resource-based policy alone: "Allow", "ExplicitDeny" or
+    "ImplicitDeny"; ``delegated`` when the only allow names the principal's account, not the
+    principal, so the account's identity policies must allow too."""
+    statements = [s for d in documents for s in _as_list(d.get("Statement", []))]
+    applying = [
+        s
+        for s in statements
+        if ("Principal" not in s or principal_matches(s["Principal"], request.principal))
+        and not ("NotPrincipal" in s and principal_matches(s["NotPrincipal"], request.principal))
+        and statement_applies(s, request)
+    ]
+    if any(s["Effect"] == "Deny" for s in applying):
+        return "ExplicitDeny", False
+    allows = [s for s in applying if s["Effect"] == "Allow"]
+    if not allows:
+        return "ImplicitDeny", False
+    return "Allow", all(_account_only(s.get("Principal"), request.principal) for s in allows)
+
+
+def evaluate_access(
+    request: Request,
+    *,
+    identity: Sequence[Mapping[str, Any]] = (),
+    resource: Sequence[Mapping[str, Any]] | None = None,
+    endpoint: Sequence[Mapping[str, Any]] | None = None,
+    key_policy: bool = False,
+) -> str:
+    """One account's decision for ``request``: its principal's identity policies, the resource's
+    policy (``None``: it has none) and, for a request through a VPC endpoint, the endpoint's policy
+    (an endpoint without a policy document has the default one, which allows everything).
+    ``key_policy``: the resource policy is a KMS key policy, without whose allow nothing is."""
+    decisions = [evaluate(identity, request)] if identity else ["ImplicitDeny"]
+    delegated = False
+    resource_decision = "ImplicitDeny"
+    if resource is not None:
+        resource_decision, delegated = evaluate_resource_policy(resource, request)
+        decisions.append(resource_decision)
+    if endpoint is not None:
+        endpoint_decision, _ = evaluate_resource_policy(endpoint, request)
+        if endpoint_decision != "Allow":
+            return endpoint_decision
+    if "ExplicitDeny" in decisions:
+        return "ExplicitDeny"
+    identity_allows = decisions[0] == "Allow"
+    if key_policy:
+        if resource_decision != "Allow":
+            return "ImplicitDeny"
+        return "Allow" if not delegated or identity_allows else "ImplicitDeny"
+    if resource_decision == "Allow" and not delegated:
+        return "Allow"
+    return "Allow" if identity_allows else "ImplicitDeny"

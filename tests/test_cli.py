@@ -14,6 +14,13 @@ from tests.conftest import ROOT
 from tunestack.cli import main
 
 
+def run_cli(*argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, in a process of its own (from the repository by default)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tunestack.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
 def test_validate_accepts_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("fine-tune-text", "fine-tune-vision"):
         assert main(["validate", "fine-tune", str(ROOT / "examples" / f"{name}.json")]) == 0
@@ -53,32 +60,13 @@ def test_policy_depends_on_the_team(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tunestack.cli", *argv], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = run_cli(*argv)
     assert result.returncode == 2, result.stderr
 
 
 def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
     # Synthesizes cdk.out first when it is missing or older than the sources.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tunestack.cli",
-            "simulate",
-            "fine-tune",
-            "examples/fine-tune-text.json",
-            "--scenario",
-            "job-failure",
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = run_cli("simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "job-failure", "--json")
     assert result.returncode == 1
     document = json.loads(result.stdout)
     assert {"status", "output", "error", "cause", "state_transitions", "history_events", "sagemaker_calls"} <= set(
@@ -107,21 +95,8 @@ def test_list_scenarios_names_each_with_the_kinds_it_applies_to(capsys: pytest.C
 def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
     """The runtime ships in the Lambda asset; the installed command must still find it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tunestack.cli",
-            "validate",
-            "fine-tune",
-            str(ROOT / "examples" / "fine-tune-text.json"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    file = str(ROOT / "examples" / "fine-tune-text.json")
+    result = run_cli("validate", "fine-tune", file, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "valid fine-tune input" in result.stdout
 
@@ -173,23 +148,8 @@ def test_a_missing_spec_is_warned_about_and_json_stays_one_document(tmp_path: Pa
     fixtures = ROOT / "tunestack" / "simulator" / "fixtures" / "jumpstart"
     manifest = json.loads((fixtures / "models_manifest.json").read_text())
     (tmp_path / "models_manifest.json").write_text(json.dumps(manifest))  # no spec files at all
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tunestack.cli",
-            "simulate",
-            "fine-tune",
-            "examples/fine-tune-text.json",
-            "--jumpstart-cache",
-            str(tmp_path),
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+    result = run_cli(
+        "simulate", "fine-tune", "examples/fine-tune-text.json", "--jumpstart-cache", str(tmp_path), "--json"
     )
     assert result.returncode == 1, result.stderr
     for entry in manifest:

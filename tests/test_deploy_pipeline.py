@@ -64,11 +64,20 @@ def test_models_and_endpoint_configs_stay_within_the_team_guardrails(
         "sagemaker:VpcSecurityGroupIds",
     }
     assert model["Condition"]["StringEquals"] == {"aws:RequestTag/tunestack:team": team}
-    (config,) = statements_with(template, "sagemaker:CreateEndpointConfig")
+    assert f":model/{team}-*" in json.dumps(model["Resource"])
+    configs = {s["Sid"]: s for s in statements_with(template, "sagemaker:CreateEndpointConfig")}
+    config = configs["CreateEndpointConfigWithinGuardrails"]
     assert config["Condition"]["ForAllValues:StringEquals"] == {"sagemaker:InstanceTypes": HOSTING[team]}
-    assert config["Condition"]["Null"] == {"sagemaker:InstanceTypes": "false"}
-    (create,) = statements_with(template, "sagemaker:CreateEndpoint")
-    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/tunestack:team": team}}
+    assert config["Condition"]["Null"] == {"sagemaker:InstanceTypes": "false", "sagemaker:ModelArn": "false"}
+    assert f":model/{team}-*" in json.dumps(config["Condition"]["ForAllValues:ArnLike"]["sagemaker:ModelArn"])
+    assert "sagemaker:VolumeKmsKey" in config["Condition"]["ArnEquals"]
+    local = configs.get("CreateEndpointConfigOnLocalStorageWithinGuardrails")
+    assert (local is not None) == (team == "vision")  # vision hosts on g5, which has local storage
+    creates = {s["Sid"]: s for s in statements_with(template, "sagemaker:CreateEndpoint")}
+    assert creates["CreateEndpointForTheTeam"]["Condition"] == {"StringEquals": {"aws:RequestTag/tunestack:team": team}}
+    assert creates["CreateEndpointFromTheTeamsConfig"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/tunestack:team": team}
+    }
     (update,) = statements_with(template, "sagemaker:UpdateEndpoint")
     assert update["Condition"] == {"StringEquals": {"aws:ResourceTag/tunestack:team": team}}
     (alarms,) = statements_with(template, "cloudwatch:PutMetricAlarm")

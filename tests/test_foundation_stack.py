@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -178,8 +179,15 @@ def test_job_security_group_admits_only_itself(foundation_templates: dict[str, T
     (rule,) = ingress.values()
     assert rule["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [sg_id, "GroupId"]}
     assert rule["Properties"]["GroupId"] == {"Fn::GetAtt": [sg_id, "GroupId"]}
-    egress = [e["CidrIp"] for e in sg["Properties"]["SecurityGroupEgress"]]
-    assert egress == ["0.0.0.0/0"] and sg["Properties"]["SecurityGroupEgress"][0]["FromPort"] == 443
+    # Out only to itself and, on HTTPS, to the S3 prefix list the deployment looks up: no CIDR at all.
+    assert "SecurityGroupEgress" not in sg["Properties"]
+    egress = [e["Properties"] for e in template.find_resources("AWS::EC2::SecurityGroupEgress").values()]
+    assert not [e for e in egress if "CidrIp" in e or "CidrIpv6" in e]
+    (s3,) = [e for e in egress if "DestinationPrefixListId" in e]
+    assert (s3["IpProtocol"], s3["FromPort"], s3["ToPort"]) == ("tcp", 443, 443)
+    (lookup_id,) = s3["DestinationPrefixListId"]["Fn::GetAtt"][:1]
+    lookup = template.to_json()["Resources"][lookup_id]
+    assert f"com.amazonaws.{'eu-west-1' if team == 'nlp' else ''}" in json.dumps(lookup["Properties"])
 
 
 @pytest.mark.parametrize("team", TEAMS)
@@ -204,14 +212,16 @@ def test_sagemaker_role_is_assumed_only_by_sagemaker(foundation_templates: dict[
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_sagemaker_role_may_tag_only_with_its_team_tag(foundation_templates: dict[str, Template], team: str) -> None:
-    statements = [s for s in policy_statements(foundation_templates[team]) if s.get("Sid") == "TagWhatTeamJobsCreate"]
-    assert len(statements) == 1
-    (statement,) = statements
-    assert statement["Action"] == "sagemaker:AddTags"
-    assert statement["Condition"] == {"StringEquals": {"aws:RequestTag/tunestack:team": team}}
-    resources = " ".join(str(r) for r in statement["Resource"])
-    for kind in ("training-job/*", "hyper-parameter-tuning-job/*", "model/*", "endpoint-config/*", "endpoint/*"):
-        assert kind in resources
+    tagging = [s for s in policy_statements(foundation_templates[team]) if "sagemaker:AddTags" in as_list(s["Action"])]
+    (statement,) = tagging  # only at creation: no statement for resources that already exist
+    assert statement["Sid"] == "TagOnCreateWithTeamTag"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "sagemaker:TaggingAction": ["CreateHyperParameterTuningJob", "CreateTrainingJob"],
+            "aws:RequestTag/tunestack:team": team,
+        }
+    }
+    assert "training-job/*" in json.dumps(statement["Resource"])
 
 
 @pytest.mark.parametrize("team", TEAMS)
@@ -258,6 +268,9 @@ def test_star_resources_only_where_aws_has_no_resource_level_permissions(
         "ec2:CreateNetworkInterfacePermission",
         "ec2:DeleteNetworkInterface",
         "ec2:DeleteNetworkInterfacePermission",
+        "ec2:DescribeManagedPrefixLists",
+        # nlp imports its VPC: the deployment-time route check reads its route tables.
+        *(["ec2:DescribeRouteTables"] if team == "nlp" else []),
     }
 
 
@@ -276,7 +289,7 @@ def test_sdk_defaults_are_written_to_the_bucket_with_the_team_key(
 ) -> None:
     template = foundation_templates[team]
     bucket_id, _ = data_bucket(template)
-    (resource,) = template.find_resources("Custom::AWS").values()
+    (resource,) = [r for r in template.find_resources("Custom::AWS").values() if "putObject" in str(r["Properties"])]
     create = str(resource["Properties"]["Create"])
     assert '\\"action\\":\\"putObject\\"' in create or '"action":"putObject"' in create
     assert "sagemaker-sdk/config.yaml" in create and bucket_id in create and "aws:kms" in create
@@ -339,12 +352,17 @@ def test_stacks_are_tagged_with_their_team(foundation_templates: dict[str, Templ
 
 
 @pytest.mark.parametrize("team", TEAMS)
-def test_platform_values_are_published_for_the_pipelines(foundation_templates: dict[str, Template], team: str) -> None:
-    names = {
-        p["Properties"]["Name"]: p["Properties"]["Value"]
-        for p in foundation_templates[team].find_resources("AWS::SSM::Parameter").values()
+def test_platform_values_are_exported_for_the_pipelines(foundation_templates: dict[str, Template], team: str) -> None:
+    exports = {
+        o["Export"]["Name"]: o["Value"] for o in foundation_templates[team].find_outputs("*").values() if "Export" in o
     }
     for field in ("bucket-name", "key-arn", "role-arn", "subnet-ids", "security-group-ids"):
-        assert f"/tunestack/{team}/platform/{field}" in names
+        assert f"tunestack-{team}-platform-{field}" in exports
     key_id, _ = only(foundation_templates[team], "AWS::KMS::Key")
-    assert names[f"/tunestack/{team}/platform/key-arn"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert exports[f"tunestack-{team}-platform-key-arn"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # Nothing a plain ssm:PutParameter could rewrite carries a guardrail value any more.
+    names = [
+        p["Properties"].get("Name", "")
+        for p in foundation_templates[team].find_resources("AWS::SSM::Parameter").values()
+    ]
+    assert not [n for n in names if "/platform/" in str(n)]

@@ -51,6 +51,7 @@ def create(action: str, values: dict[str, Any], instance_types: list[str], volum
         "sagemaker:InstanceTypes": instance_types,
         "sagemaker:OutputKmsKey": values["key"],
         "sagemaker:InterContainerTrafficEncryption": "true",
+        "sagemaker:NetworkIsolation": "true",
         "sagemaker:MaxRuntimeInSeconds": "3600",
         "aws:RequestTag/tunestack:team": values["team"],
     }

@@ -25,6 +25,10 @@ EXPLAINED = {
     ("RESOURCE_STAR", "ec2:CreateNetworkInterface"),
     ("RESOURCE_STAR", "ec2:CreateNetworkInterfacePermission"),
     ("RESOURCE_STAR", "ec2:DeleteNetworkInterface"),
+    # CreateEndpoint is authorized on the new endpoint and on the config it names (endpoint* and
+    # endpoint-config* in the Service Authorization Reference); each has its own statement with its
+    # own condition (request tag, resource tag), and parliament wants both types in every statement.
+    ("RESOURCE_MISMATCH", "sagemaker:CreateEndpoint"),
 }
 
 

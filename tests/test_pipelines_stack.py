@@ -221,7 +221,14 @@ def test_create_training_job_is_held_to_the_team_guardrails(
     assert (
         all_values["sagemaker:InstanceTypes"]
         == {
-            "vision": ["ml.p3.2xlarge", "ml.p3.8xlarge", "ml.g5.2xlarge", "ml.g5.12xlarge", "ml.m5.xlarge"],
+            "vision": [
+                "ml.p3.2xlarge",
+                "ml.p3.8xlarge",
+                "ml.g5.2xlarge",
+                "ml.g5.12xlarge",
+                "ml.g5.48xlarge",
+                "ml.m5.xlarge",
+            ],
             "nlp": ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.m5.xlarge", "ml.m5.2xlarge"],
         }[team]
     )
@@ -234,8 +241,11 @@ def test_create_training_job_is_held_to_the_team_guardrails(
         "sagemaker:VpcSecurityGroupIds": "false",
         "sagemaker:InstanceTypes": "false",
         "sagemaker:MaxRuntimeInSeconds": "false",
+        "sagemaker:NetworkIsolation": "false",
     }
-    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true"}
+    # vision requires network isolation; nlp (networkIsolation: algorithm) lets each algorithm say.
+    isolation = {"vision": {"sagemaker:NetworkIsolation": "true"}, "nlp": {}}[team]
+    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true", **isolation}
     limit = {"vision": "2419200", "nlp": "86400"}[team]
     assert conditions["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds": limit}
 
@@ -246,8 +256,8 @@ def test_pass_role_only_the_team_role_only_to_sagemaker(pipelines_templates: dic
     assert len(passing) == 3  # the fine-tune and tune launches, the deploy's model
     for statement in passing:
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-        # The team role, read from the foundation's SSM parameter: one ARN, no wildcard.
-        assert "platformrolearn" in statement["Resource"]["Ref"]
+        # The team role, imported from the foundation's export: one ARN, no wildcard.
+        assert statement["Resource"] == {"Fn::ImportValue": f"tunestack-{team}-platform-role-arn"}
 
 
 @pytest.mark.parametrize("team", TEAMS)
@@ -295,11 +305,15 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
         )
 
 
-def test_pipelines_read_the_foundation_through_ssm_not_exports(pipelines_templates: dict[str, Template]) -> None:
+def test_pipelines_import_the_foundation_values_never_from_ssm(pipelines_templates: dict[str, Template]) -> None:
+    """The guardrail values come from exports only the foundation stack writes, not from SSM
+    parameters anyone allowed ssm:PutParameter could rewrite before the next deploy."""
     template = pipelines_templates["nlp"].to_json()
-    defaults = {p.get("Default") for p in template["Parameters"].values()}
-    assert {f"/tunestack/nlp/platform/{f}" for f in ("bucket-name", "key-arn", "role-arn")} <= defaults
-    assert "Fn::ImportValue" not in json.dumps(template)
+    parameters = [p for p in template.get("Parameters", {}).values() if "SSM" in p["Type"] and "/platform/" in str(p)]
+    assert parameters == []
+    text = json.dumps(template)
+    for field in ("bucket-name", "key-arn", "role-arn", "subnet-ids", "security-group-ids"):
+        assert f'{{"Fn::ImportValue": "tunestack-nlp-platform-{field}"}}' in text
 
 
 @pytest.mark.parametrize("team", TEAMS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from tunestack_runtime import leaderboard
-from tunestack_runtime.chart import GENERATION_COLOURS
+from tunestack_runtime.chart import JOB_COLOURS
 
 import tunestack.runtime_path  # noqa: F401
 from tests.conftest import ROOT
@@ -41,7 +41,7 @@ def test_report_renders_the_sample_leaderboard(tmp_path: Path, capsys: pytest.Ca
     output = tmp_path / "chart.png"
     assert main(["report", str(SAMPLE), "-o", str(output)]) == 0
     width, _, rows = decode(output.read_bytes())
-    assert width == 960 and set(GENERATION_COLOURS[:2]) <= colours(rows)  # the sample has a parent generation
+    assert width == 960 and set(JOB_COLOURS[:2]) <= colours(rows)  # the sample has a parent generation
     assert "32 training jobs, best xgb-churn-tune-2-020" in capsys.readouterr().out
 
 

@@ -58,8 +58,13 @@ def test_create_tuning_job_is_held_to_the_team_guardrails(pipelines_templates: d
     }
     assert conditions["StringEquals"]["aws:RequestTag/tunestack:team"] == team
     assert set(conditions["ArnEquals"]) == {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"}
-    assert set(conditions["Null"]) == {*conditions["ForAllValues:StringEquals"], "sagemaker:MaxRuntimeInSeconds"}
-    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true"}
+    assert set(conditions["Null"]) == {
+        *conditions["ForAllValues:StringEquals"],
+        "sagemaker:MaxRuntimeInSeconds",
+        "sagemaker:NetworkIsolation",
+    }
+    isolation = {"vision": {"sagemaker:NetworkIsolation": "true"}, "nlp": {}}[team]
+    assert conditions["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true", **isolation}
 
 
 @pytest.mark.parametrize("team", TEAMS)
@@ -92,16 +97,23 @@ def test_wildcard_resources_are_only_where_aws_has_no_resource_level_permissions
     }
     # X-Ray and Step Functions' log delivery have no resource-level permissions either.
     assert {a for a in starred if not a.startswith(("xray:", "logs:"))} == {
-        "sagemaker:ListHyperParameterTuningJobs",
+        "sagemaker:Search",  # "Auto" warm start, filtered on the team tag by SageMaker
         "cloudwatch:PutMetricData",
     }
     (metrics,) = statements_with(pipelines_templates[team], "cloudwatch:PutMetricData")
-    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "tunestack/Tuning"}}
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": f"tunestack/{team}/Tuning"}}
 
 
 @pytest.mark.parametrize("team", TEAMS)
 def test_analysis_writes_only_under_the_tuning_prefix(pipelines_templates: dict[str, Template], team: str) -> None:
-    (put,) = statements_with(pipelines_templates[team], "s3:PutObject")
+    policies = pipelines_templates[team].find_resources("AWS::IAM::Policy")
+    (put,) = [
+        s
+        for logical_id, p in policies.items()
+        if logical_id.startswith("TuneAnalyseRole")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "s3:PutObject" in as_list(s["Action"])
+    ]
     assert "/tuning/*" in json.dumps(put["Resource"])
 
 
@@ -110,7 +122,7 @@ def test_the_team_dashboard_plots_its_best_objectives(pipelines_templates: dict[
     (dashboard,) = pipelines_templates[team].find_resources("AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert "BestObjective" in body and f'Team=\\\\\\"{team}\\\\\\"' in body
-    assert "tunestack/Tuning" in body
+    assert f"tunestack/{team}/Tuning" in body
     pipelines_templates[team].has_resource_properties(
         "AWS::CloudWatch::Dashboard", {"DashboardBody": Match.any_value()}
     )

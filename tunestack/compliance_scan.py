@@ -3,11 +3,15 @@
 cdk-nag already ran during synthesis (it is a validation plugin of the app); this module runs the
 template scanners and summarizes what was acknowledged, so ``make synth`` and the tests apply the
 same gates. ``python -m tunestack.compliance_scan cdk.out`` exits 1 when a gate fails.
+
+checkov is not installed in the project's environment: it pins boto3 and botocore exactly, so it
+lives in an environment of its own (``.venv-checkov``, made by the Makefile) and runs as a tool.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -21,6 +25,11 @@ ALLOWED_CFN_LINT_WARNINGS = {
 }
 
 _ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
+
+#: Environment variable naming the checkov executable (the Makefile sets it); without it, checkov is
+#: looked for in the repository's ``.venv-checkov``.
+CHECKOV_ENV_VAR = "TUNESTACK_CHECKOV"
+_REPO = Path(__file__).resolve().parents[1]
 
 #: Acknowledgment prefixes that are not cdk-nag packs: CDK annotations, and the findings CDK
 #: itself acknowledges in its own constructs for its built-in template validation.
@@ -107,7 +116,7 @@ def run_checkov(outdir: Path) -> dict[str, list[dict[str, str]]]:
     """checkov's failed and skipped checks over the templates, each with resource and id."""
     result = subprocess.run(
         [
-            str(_tool("checkov")),
+            str(checkov_executable()),
             "--directory",
             str(outdir),
             "--framework",
@@ -140,6 +149,24 @@ def run_checkov(outdir: Path) -> dict[str, list[dict[str, str]]]:
     return outcome
 
 
+class ToolMissing(RuntimeError):
+    """A scanner the gates need is not installed where it is looked for."""
+
+
+def checkov_executable() -> Path:
+    """checkov from ``$TUNESTACK_CHECKOV``, else from the repository's ``.venv-checkov``."""
+    configured = os.environ.get(CHECKOV_ENV_VAR)
+    path = Path(configured) if configured else _REPO / ".venv-checkov" / "bin" / "checkov"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        where = f"${CHECKOV_ENV_VAR}" if configured else f"the default, as ${CHECKOV_ENV_VAR} is not set"
+        raise ToolMissing(
+            f"checkov not found at {path} ({where}). It runs from an environment of its own: "
+            "`make .venv-checkov/.installed` (or `make synth`, `make test`) creates it; or set "
+            f"${CHECKOV_ENV_VAR} to a checkov executable."
+        )
+    return path
+
+
 def _tool(name: str) -> Path:
     """A console script of the interpreter's own environment (the project's ``.venv``)."""
     return Path(sys.executable).parent / name
@@ -151,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     files = templates(outdir)
     if not files:
         print(f"no templates in {outdir}: run cdk synth first", file=sys.stderr)
+        return 2
+    try:
+        checkov_executable()
+    except ToolMissing as missing:
+        print(f"checkov: {missing}", file=sys.stderr)
         return 2
     ok = True
 

@@ -33,7 +33,12 @@ _TEAM_KEYS = {
     "defaultInstanceTypes",
     "limits",
     "vpc",
+    "networkIsolation",
 }
+#: ``networkIsolation``: "required" (IAM refuses any job or model without network isolation; a
+#: JumpStart model whose spec turns it off is refused by the first state) or "algorithm" (each
+#: algorithm as it allows: JumpStart as its spec says, built-ins and custom images isolated).
+NETWORK_ISOLATION_MODES = ("required", "algorithm")
 _INSTANCE_KINDS = ("training", "hosting")
 _LIMIT_KEYS = (
     "maxInstanceCount",
@@ -108,6 +113,7 @@ class TeamConfig:
     account: str | None = None
     region: str | None = None
     vpc: ImportedVpc | None = None
+    network_isolation: str = "required"
 
     @property
     def stack_prefix(self) -> str:
@@ -161,6 +167,11 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
     defaults = _parse_defaults(raw.get("defaultInstanceTypes"), allowed, label, problems)
     limits = _parse_limits(raw.get("limits"), label, problems)
     vpc = _parse_vpc(raw.get("vpc"), label, problems)
+    isolation = raw.get("networkIsolation", "required")
+    if isolation not in NETWORK_ISOLATION_MODES:
+        problems.append(
+            f"{label}: field 'networkIsolation': must be one of {list(NETWORK_ISOLATION_MODES)}, got {isolation!r}"
+        )
 
     if len(problems) > before or allowed is None or defaults is None or limits is None:
         return None
@@ -173,6 +184,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         default_instance_types=defaults,
         limits=limits,
         vpc=vpc,
+        network_isolation=isolation,
     )
 
 

@@ -44,7 +44,8 @@ def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
 
 _SKIPPED = {
     "fine-tune": [
-        "dataset layout (data.csv rows, image class folders): needs the team bucket",
+        "dataset layout (the one the model's spec reads: data.csv, class folders, CSV folders, JSON Lines): "
+        "needs the team bucket",
         "JumpStart model, supported instance types and hyperparameter bounds: need the JumpStart bucket",
         "that an s3:// TrainingData lies in the team bucket: its name is known once deployed",
     ],

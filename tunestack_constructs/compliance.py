@@ -69,6 +69,9 @@ def _render(resolved: Any) -> str:
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::ImportValue" and isinstance(arg, str):
+            # cdk-nag prints an imported value as the export's name.
+            return arg
     # Other intrinsics (e.g. a cross-stack Fn::GetStackOutput) are printed as compact JSON.
     return json.dumps(resolved, separators=(",", ":"))
 

@@ -17,8 +17,10 @@ from tunestack_constructs.compliance import acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
+    grant_key_use,
     grant_reads,
 )
+from tunestack_constructs.team_tags import DEPLOYER_TAG_KEY
 
 #: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
 #: describes the endpoint either way.
@@ -41,7 +43,9 @@ class DeployPipeline(Construct):
             self,
             "Prepare",
             handler=f"{handler}.prepare",
-            description="Creates the model, the endpoint config and the rollback alarms",
+            # Copying a large model artifact (server-side, in parts) takes minutes.
+            timeout=cdk.Duration.minutes(15),
+            description="Copies the pinned model artifact, creates the model, endpoint config and rollback alarms",
         )
         waiting = parts.WaitingFunctions(
             self,
@@ -75,6 +79,8 @@ class DeployPipeline(Construct):
         jobs = [arn(self, "training-job"), arn(self, "hyper-parameter-tuning-job")]
         endpoints = arn(self, "endpoint")
         serving = [arn(self, "model"), arn(self, "endpoint-config")]
+        named = [arn(self, kind, f"{guardrails.name_prefix}*") for kind in ("model", "endpoint-config")]
+        why_named = "Models and endpoint configs are named <team>-<endpoint>-<execution hash> per deployment."
         alarms = stack.format_arn(
             service="cloudwatch",
             resource="alarm",
@@ -102,11 +108,36 @@ class DeployPipeline(Construct):
             why_jumpstart="Reads JumpStart hosting specs from the region's bucket.",
         )
         acknowledge_wildcards(self.validate_fn, dict.fromkeys([*jobs, endpoints], why_names))
+        # Which version of a job's model.tar.gz its job wrote (artifacts.pin).
+        self.validate_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucketVersions"], resources=[runtime.bucket.bucket_arn])
+        )
+        # Copy that version to deployed/<model>/model.tar.gz, which CreateModel serves; the bucket
+        # policy lets only this role (by its tag) write there.
+        artifacts_of_jobs = runtime.bucket.arn_for_objects("*/output/model.tar.gz")
+        deployed = runtime.bucket.arn_for_objects("deployed/*")
+        self.prepare_fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[artifacts_of_jobs])
+        )
+        self.prepare_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[deployed]))
+        grant_key_use(self.prepare_fn, runtime.resources.key, ["kms:Decrypt", "kms:GenerateDataKey"])
+        assert self.prepare_fn.role is not None
+        cdk.Tags.of(self.prepare_fn.role).add(DEPLOYER_TAG_KEY, guardrails.team_name)
+        acknowledge_wildcards(
+            self.prepare_fn,
+            {
+                artifacts_of_jobs: "Reads the model artifact of whichever training job of the team is deployed.",
+                deployed: "Writes the deployed copy of a model under deployed/<model name>/, one per deployment.",
+            },
+        )
 
-        self.prepare_fn.add_to_role_policy(statements.create_model(self, guardrails))
-        self.prepare_fn.add_to_role_policy(statements.create_endpoint_config(self, guardrails))
-        self.prepare_fn.add_to_role_policy(statements.pass_team_role(guardrails))
-        self.prepare_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["model", "endpoint-config"]))
+        for statement in [
+            statements.create_model(self, guardrails),
+            *statements.create_endpoint_config(self, guardrails),
+            statements.pass_team_role(guardrails),
+            *statements.tag_on_create(self, guardrails, ["model", "endpoint-config"]),
+        ]:
+            self.prepare_fn.add_to_role_policy(statement)
         self.prepare_fn.add_to_role_policy(
             statements.manage_team_jobs(
                 self,
@@ -122,12 +153,16 @@ class DeployPipeline(Construct):
             self.prepare_fn,
             {
                 **{resource: why_names for resource in serving},
+                **{resource: why_named for resource in named},
                 alarms: "The team's endpoint alarms, named tunestack-<team>-<endpoint>-<metric>.",
             },
         )
 
-        self.launch_fn.add_to_role_policy(statements.create_endpoint(self, guardrails))
-        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["endpoint"]))
+        for statement in [
+            *statements.create_endpoint(self, guardrails),
+            *statements.tag_on_create(self, guardrails, ["endpoint"]),
+        ]:
+            self.launch_fn.add_to_role_policy(statement)
         self.launch_fn.add_to_role_policy(
             statements.manage_team_jobs(self, guardrails, ["sagemaker:UpdateEndpoint"], ["endpoint", "endpoint-config"])
         )
@@ -143,7 +178,11 @@ class DeployPipeline(Construct):
             )
         acknowledge_wildcards(
             self.launch_fn,
-            {**{resource: why_names for resource in [endpoints, serving[1]]}, alarms: "The team's endpoint alarms."},
+            {
+                **{resource: why_names for resource in [endpoints, serving[1]]},
+                named[1]: why_named,
+                alarms: "The team's endpoint alarms.",
+            },
         )
         for function in (self.state_change_fn, self.reconcile_fn):
             acknowledge_wildcards(function, {endpoints: why_names})

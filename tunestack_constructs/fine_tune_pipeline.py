@@ -52,7 +52,8 @@ class FineTunePipeline(Construct):
         grant_reads(self.validate_fn, runtime, team_data=True, why_jumpstart=WHY_JUMPSTART_SPECS)
         for statement in statements.create_training_job(self, guardrails):
             self.launch_fn.add_to_role_policy(statement)
-        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, ["training-job"]))
+        for statement in statements.tag_on_create(self, guardrails, ["training-job"]):
+            self.launch_fn.add_to_role_policy(statement)
         self.launch_fn.add_to_role_policy(statements.pass_team_role(guardrails))
         describe = ["sagemaker:DescribeTrainingJob", "sagemaker:ListTags"]
         for function, actions in (

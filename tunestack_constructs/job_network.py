@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from tunestack.config import ImportedVpc
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
+from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, skip_checkov
+from tunestack_constructs.pipeline_runtime import LAMBDA_SOURCE
+from tunestack_constructs.team_key import log_group_name
 
 
 class JobNetwork(Construct):
@@ -18,12 +24,16 @@ class JobNetwork(Construct):
     With ``imported`` left out a VPC is created: two availability zones of isolated subnets (no
     route to the internet), an S3 gateway endpoint (all the training path needs: SageMaker pulls
     images on the service side) and flow logs to a log group encrypted with ``encryption_key``.
+    The endpoint's policy admits only this account's principals to ``data_bucket``, reads of the
+    region's JumpStart buckets and of ECR's image-layer bucket: nothing else in S3 is reachable.
     With ``imported`` the given VPC and subnets are used as they are, without any synth-time
-    look-up; their owner provides the S3 gateway endpoint and flow logs.
+    look-up; their owner provides the S3 gateway endpoint (and its policy) and flow logs, and a
+    check at deployment fails the stack if any of the given subnets has a route out of the VPC
+    (``tunestack_runtime.routes``).
 
     The security group admits traffic only from itself (distributed training between the
-    instances of one job) and lets jobs out only to itself and to HTTPS, which in isolated
-    subnets reaches nothing but the VPC's endpoints.
+    instances of one job) and lets jobs out only to itself and, once ``restrict_egress_to_s3``
+    has run, to HTTPS on the region's S3 prefix list: never to 0.0.0.0/0.
     """
 
     def __init__(
@@ -31,7 +41,9 @@ class JobNetwork(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        team_name: str,
         encryption_key: kms.IKey,
+        data_bucket: s3.IBucket,
         imported: ImportedVpc | None = None,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
@@ -42,6 +54,7 @@ class JobNetwork(Construct):
             self.flow_log_group = logs.LogGroup(
                 self,
                 "FlowLogs",
+                log_group_name=log_group_name(team_name, "vpc-flow-logs"),
                 encryption_key=encryption_key,
                 retention=flow_log_retention,
                 removal_policy=removal_policy,
@@ -64,9 +77,15 @@ class JobNetwork(Construct):
                     )
                 },
             )
+            endpoint = self.vpc.node.find_child("S3")
+            assert isinstance(endpoint, ec2.GatewayVpcEndpoint)
+            self.s3_endpoint: ec2.GatewayVpcEndpoint | None = endpoint
+            for statement in s3_endpoint_statements(self, data_bucket):
+                endpoint.add_to_policy(statement)
             flow_log_role = self.vpc.node.find_child("All").node.find_child("IAMRole")
             acknowledge(flow_log_role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
         else:
+            self.s3_endpoint = None
             self.vpc = ec2.Vpc.from_vpc_attributes(
                 self,
                 "Vpc",
@@ -78,8 +97,9 @@ class JobNetwork(Construct):
                 acknowledge(
                     subnet,
                     "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-                    "No route table of an imported subnet is read: the VPC's owner manages its routes.",
+                    "No route table is read at synth; the deployment-time route check reads them instead.",
                 )
+            self.route_check = self._check_routes(imported, team_name, encryption_key, flow_log_retention)
         self.subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.security_group = ec2.SecurityGroup(
             self,
@@ -102,10 +122,106 @@ class JobNetwork(Construct):
         self.security_group.add_egress_rule(
             self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
         )
+
+    def _check_routes(
+        self, imported: ImportedVpc, team_name: str, encryption_key: kms.IKey, retention: logs.RetentionDays
+    ) -> cdk.CustomResource:
+        """A custom resource that fails the deployment when a job subnet has a route out."""
+        role = iam.Role(
+            self,
+            "RouteCheckRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Reads the imported VPC's route tables while CloudFormation deploys",
+        )
+        # EC2 Describe* actions have no resource-level permissions.
+        role.add_to_policy(iam.PolicyStatement(actions=["ec2:DescribeRouteTables"], resources=["*"]))
+        log_group = logs.LogGroup(
+            self,
+            "RouteCheckLogs",
+            log_group_name=log_group_name(team_name, "vpc-route-check"),
+            encryption_key=encryption_key,
+            retention=retention,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            "RouteCheck",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache"]),
+            handler="tunestack_handlers.network_check.handler",
+            role=role,
+            timeout=cdk.Duration.minutes(2),
+            memory_size=128,
+            log_group=log_group,
+            description="Fails the deployment when a job subnet has a route out of the VPC",
+        )
+        why = "Runs only while CloudFormation deploys the stack, invoked by CloudFormation alone"
+        acknowledge(
+            role, "AwsSolutions-IAM5[Resource::*]", "ec2:DescribeRouteTables has no resource-level permissions."
+        )
+        acknowledge(role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
+        for rule, reason in {
+            "AwsSolutions-L1": "Python 3.13, the runtime of every tunestack function (the Powertools layer's newest).",
+            "Serverless-LambdaLatestVersion": "Python 3.13, the runtime of every tunestack function.",
+            "NIST.800.53.R5-LambdaConcurrency": f"{why}, so concurrency cannot run away.",
+            "NIST.800.53.R5-LambdaDLQ": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "Serverless-LambdaDLQ": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "NIST.800.53.R5-LambdaInsideVPC": f"{why}; it must reach the EC2 API and CloudFormation's S3 URL.",
+            "Serverless-LambdaTracing": f"{why}; one DescribeRouteTables call needs no tracing.",
+        }.items():
+            acknowledge(function, rule, reason)
+        for check, comment in {
+            "CKV_AWS_115": f"{why}, so concurrency cannot run away.",
+            "CKV_AWS_116": f"{why}, which reports its failures; a DLQ would stay empty.",
+            "CKV_AWS_117": f"{why}; it must reach the EC2 API and CloudFormation's S3 URL.",
+            "CKV_AWS_173": "Its only environment is the runtime's own; it holds no variables to encrypt.",
+        }.items():
+            skip_checkov(function, check, comment)
+        return cdk.CustomResource(
+            self,
+            "NoRouteOut",
+            service_token=function.function_arn,
+            resource_type="Custom::TunestackRouteCheck",
+            properties={"VpcId": imported.vpc_id, "SubnetIds": list(imported.subnet_ids)},
+        )
+
+    def restrict_egress_to_s3(self) -> None:
+        """Let jobs out on HTTPS to the region's S3 prefix list (through the gateway endpoint), the
+        one way out a job needs. The prefix list's id differs by region and has no CloudFormation
+        attribute: an SDK call at deployment reads it (DescribeManagedPrefixLists). Call this once
+        the stack's other AwsCustomResource exists: CDK runs them all in one provider function."""
+        region = cdk.Stack.of(self).region
+        lookup = cr.AwsCustomResource(
+            self,
+            "S3PrefixList",
+            on_update=cr.AwsSdkCall(
+                service="EC2",
+                action="describeManagedPrefixLists",
+                parameters={"Filters": [{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{region}.s3"]}]},
+                physical_resource_id=cr.PhysicalResourceId.of(f"com.amazonaws.{region}.s3"),
+                output_paths=["PrefixLists.0.PrefixListId"],
+            ),
+            install_latest_aws_sdk=False,
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    # EC2 Describe* actions have no resource-level permissions.
+                    iam.PolicyStatement(actions=["ec2:DescribeManagedPrefixLists"], resources=["*"])
+                ]
+            ),
+        )
+        self.s3_prefix_list_lookup = lookup
+        policy = lookup.node.find_child("CustomResourcePolicy")
+        acknowledge(policy, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ec2:DescribeManagedPrefixLists has no resource-level permissions; it only reads the S3 prefix list id.",
+        )
         self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
+            ec2.Peer.prefix_list(lookup.get_response_field("PrefixLists.0.PrefixListId")),
             ec2.Port.tcp(443),
-            "HTTPS; isolated subnets only reach the VPC's endpoints",
+            "HTTPS to S3 only, through the VPC's gateway endpoint",
         )
 
     @property
@@ -115,3 +231,42 @@ class JobNetwork(Construct):
     @property
     def vpc_arn(self) -> str:
         return cdk.Stack.of(self).format_arn(service="ec2", resource="vpc", resource_name=self.vpc.vpc_id)
+
+
+def s3_endpoint_statements(scope: Construct, data_bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+    """What the S3 gateway endpoint admits. Bucket ARNs from ``format_arn``; the JumpStart and ECR
+    layer buckets are AWS's, named per region (ECR: "Amazon ECR interface VPC endpoints
+    (AWS PrivateLink)", the prod-<region>-starport-layer-bucket an S3 gateway endpoint must allow)."""
+    stack = cdk.Stack.of(scope)
+
+    def bucket(name: str) -> str:
+        return stack.format_arn(service="s3", region="", account="", resource=name)
+
+    jumpstart = [bucket(f"jumpstart-cache-prod-{stack.region}"), bucket(f"jumpstart-private-cache-prod-{stack.region}")]
+    return [
+        iam.PolicyStatement(
+            sid="TeamBucketForThisAccount",
+            principals=[iam.AnyPrincipal()],
+            actions=[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+            ],
+            resources=[data_bucket.bucket_arn, data_bucket.arn_for_objects("*")],
+            conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
+        ),
+        iam.PolicyStatement(
+            sid="ReadJumpStartBuckets",
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:GetObject", "s3:ListBucket"],
+            resources=[*jumpstart, *(f"{b}/*" for b in jumpstart)],
+        ),
+        iam.PolicyStatement(
+            sid="ReadEcrImageLayers",
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:GetObject"],
+            resources=[f"{bucket(f'prod-{stack.region}-starport-layer-bucket')}/*"],
+        ),
+    ]

@@ -19,6 +19,7 @@ from tunestack_runtime.tags import PIPELINE_TAG, TEAM_TAG
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
+from tunestack_constructs.team_key import log_group_name
 
 #: Errors worth retrying: the Lambda service's own, and SageMaker throttling, which every SageMaker
 #: call of every handler reports by this name (``tunestack_runtime.sagemaker_errors``).
@@ -223,6 +224,7 @@ def state_machine(
     machine_logs = logs.LogGroup(
         scope,
         "ExecutionLogs",
+        log_group_name=log_group_name(runtime.resources.team.name, f"pipelines/{scope.node.id.lower()}-executions"),
         encryption_key=runtime.resources.key,
         retention=logs.RetentionDays.ONE_YEAR,
         removal_policy=cdk.RemovalPolicy.DESTROY,

@@ -22,6 +22,7 @@ from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowle
 from tunestack_constructs.platform_parameters import split
 from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
 from tunestack_constructs.sagemaker_statements import Guardrails
+from tunestack_constructs.team_key import log_group_name
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -58,6 +59,7 @@ class PipelineRuntime(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
+            log_group_name=log_group_name(resources.team.name, "pipelines/functions"),
             encryption_key=key,
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -126,6 +128,7 @@ class PipelineRuntime(Construct):
             training_instance_types=resources.team.allowed_instance_types.training,
             hosting_instance_types=resources.team.allowed_instance_types.hosting,
             max_runtime_in_seconds=resources.team.limits.max_runtime_in_seconds,
+            network_isolation_required=resources.team.network_isolation == "required",
         )
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 
@@ -148,6 +151,7 @@ class PipelineRuntime(Construct):
             "subnetIds": self.resources.subnet_ids,
             "securityGroupIds": self.resources.security_group_ids,
             "keyArn": self.resources.key.key_arn,
+            "networkIsolation": team.network_isolation,
         }
         return cdk.Stack.of(self).to_json_string(document)
 

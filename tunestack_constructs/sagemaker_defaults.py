@@ -20,7 +20,8 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
-from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
+from tunestack_constructs.team_key import log_group_name
+from tunestack_constructs.team_tags import TEAM_TAG_KEY
 
 CONFIG_OBJECT_KEY = "sagemaker-sdk/config.yaml"
 
@@ -123,7 +124,13 @@ class SageMakerDefaults(Construct):
             description=f"SageMaker Python SDK config.yaml of tunestack team {team_name}",
             string_value=self.document_text,
         )
-        publisher_logs = logs.LogGroup(self, "PublisherLogs", encryption_key=encryption_key, retention=log_retention)
+        publisher_logs = logs.LogGroup(
+            self,
+            "PublisherLogs",
+            log_group_name=log_group_name(team_name, "sdk-defaults-publisher"),
+            encryption_key=encryption_key,
+            retention=log_retention,
+        )
         put_object = cr.AwsSdkCall(
             service="S3",
             action="putObject",
@@ -142,7 +149,8 @@ class SageMakerDefaults(Construct):
             self,
             "PublisherRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Writes the SageMaker SDK config.yaml of the team to its bucket",
+            description="Runs the foundation's deployment-time SDK calls: writes the SDK config.yaml, "
+            "reads the S3 prefix list id",
         )
         publisher_logs.grant_write(publisher_role)
         acknowledge(publisher_role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
@@ -164,6 +172,18 @@ class SageMakerDefaults(Construct):
                     ),
                 ]
             ),
+        )
+        # Only the publisher writes the defaults: not the SageMaker role, not a team member, whatever
+        # their identity policies say (an explicit Deny in the bucket policy wins).
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyThePlatformWritesSdkDefaults",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[bucket.arn_for_objects(f"{CONFIG_OBJECT_KEY.split('/')[0]}/*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": publisher_role.role_arn}},
+            )
         )
         acknowledge(
             self.publisher.node.find_child("CustomResourcePolicy"),

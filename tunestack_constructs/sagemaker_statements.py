@@ -1,20 +1,27 @@
 """IAM statements for launching and managing SageMaker jobs, written once.
 
 The guardrails hold in IAM as well as in the Lambdas: a create call outside the team's subnets,
-security groups, key, instance types or without the team tag is denied whatever the code does.
+security groups, key, instance types, network isolation or without the team tag is denied whatever
+the code does; models and endpoint configs carry the team's name prefix, and an endpoint config
+may serve only the team's models.
+
+Condition keys, per action, are those of the Service Authorization Reference, "Actions, resources,
+and condition keys for Amazon SageMaker"
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tunestack_runtime.instances import has_local_storage
 
-from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
+from tunestack_constructs.team_tags import TEAM_TAG_KEY, tag_statements
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,10 +36,27 @@ class Guardrails:
     training_instance_types: Sequence[str]
     hosting_instance_types: Sequence[str] = ()
     max_runtime_in_seconds: int = 28 * 24 * 3600
+    #: True: every job and model must run network-isolated. False: the Lambdas choose per
+    #: algorithm (IAM cannot see the algorithm), and the request must still say which.
+    network_isolation_required: bool = True
+
+    @property
+    def name_prefix(self) -> str:
+        """Models and endpoint configs of the team are named ``<team>-...``; team names have no
+        hyphen, so no team's prefix is another's."""
+        return f"{self.team_name}-"
 
 
 def sagemaker_arn(scope: Construct, resource_type: str, name: str = "*") -> str:
     return cdk.Stack.of(scope).format_arn(service="sagemaker", resource=resource_type, resource_name=name)
+
+
+def _isolation(guardrails: Guardrails, conditions: dict[str, dict[str, Any]]) -> None:
+    """sagemaker:NetworkIsolation (CreateTrainingJob, CreateHyperParameterTuningJob, CreateModel):
+    true when the team requires it, and present in every request either way."""
+    if guardrails.network_isolation_required:
+        conditions.setdefault("Bool", {})["sagemaker:NetworkIsolation"] = "true"
+    conditions.setdefault("Null", {})["sagemaker:NetworkIsolation"] = "false"
 
 
 def pass_team_role(guardrails: Guardrails) -> iam.PolicyStatement:
@@ -92,37 +116,34 @@ def _create_statement(
         keys["sagemaker:VolumeKmsKey"] = guardrails.key_arn
     else:
         null["sagemaker:VolumeKmsKey"] = "true"
+    conditions: dict[str, dict[str, Any]] = {
+        "ForAllValues:StringEquals": {
+            "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
+            "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
+            "sagemaker:InstanceTypes": instance_types,
+        },
+        "ArnEquals": keys,
+        "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+        # Instances of one job always encrypt what they exchange; no job outlives the team's limit.
+        "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
+        "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(guardrails.max_runtime_in_seconds)},
+        # ForAllValues holds for an absent key too: require the keys to be present (and, on
+        # local storage, the volume key to be absent).
+        "Null": null,
+    }
+    _isolation(guardrails, conditions)
     return iam.PolicyStatement(
         sid=f"{action}WithinGuardrails" if volume_key else f"{action}OnLocalStorageWithinGuardrails",
         actions=[f"sagemaker:{action}"],
         resources=[sagemaker_arn(scope, resource_type)],
-        conditions={
-            "ForAllValues:StringEquals": {
-                "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
-                "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
-                "sagemaker:InstanceTypes": instance_types,
-            },
-            "ArnEquals": keys,
-            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
-            # Instances of one job always encrypt what they exchange; no job outlives the team's limit.
-            # (Network isolation depends on the algorithm, which IAM cannot see: the Lambdas set it.)
-            "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
-            "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(guardrails.max_runtime_in_seconds)},
-            # ForAllValues holds for an absent key too: require the keys to be present (and, on
-            # local storage, the volume key to be absent).
-            "Null": null,
-        },
+        conditions=conditions,
     )
 
 
-def tag_on_create(scope: Construct, guardrails: Guardrails, resource_types: Sequence[str]) -> iam.PolicyStatement:
-    """Creating with tags needs sagemaker:AddTags on the new resource; only with the team tag."""
-    return iam.PolicyStatement(
-        sid="TagOnCreateWithTeamTag",
-        actions=["sagemaker:AddTags"],
-        resources=[sagemaker_arn(scope, kind) for kind in resource_types],
-        conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
-    )
+def tag_on_create(scope: Construct, guardrails: Guardrails, resource_types: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Creating with tags needs sagemaker:AddTags on the new resource: only at creation with the
+    team tag, or on what already is the team's (``team_tags.tag_statements``)."""
+    return tag_statements(scope, guardrails.team_name, resource_types)
 
 
 def manage_team_jobs(
@@ -138,41 +159,77 @@ def manage_team_jobs(
 
 
 def create_model(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
-    """Models run in the team's subnets and security groups, tagged for the team."""
+    """Models named ``<team>-...``, run in the team's subnets and security groups, isolated as the
+    team requires, tagged for the team."""
+    conditions: dict[str, dict[str, Any]] = {
+        "ForAllValues:StringEquals": {
+            "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
+            "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
+        },
+        "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+        "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+    }
+    _isolation(guardrails, conditions)
     return iam.PolicyStatement(
         sid="CreateModelWithinGuardrails",
         actions=["sagemaker:CreateModel"],
-        resources=[sagemaker_arn(scope, "model")],
-        conditions={
-            "ForAllValues:StringEquals": {
-                "sagemaker:VpcSubnets": list(guardrails.subnet_ids),
-                "sagemaker:VpcSecurityGroupIds": list(guardrails.security_group_ids),
-            },
-            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
-            "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
-        },
+        resources=[sagemaker_arn(scope, "model", f"{guardrails.name_prefix}*")],
+        conditions=conditions,
     )
 
 
-def create_endpoint_config(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
-    """Only the team's hosting instance types, tagged for the team."""
+def create_endpoint_config(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
+    """Endpoint configs named ``<team>-...`` that serve only the team's models (sagemaker:ModelArn,
+    ArnLike on the team's prefix), on the team's hosting instance types, tagged for the team. As for
+    training: the team key encrypts EBS volumes, and instance types with local storage, for which
+    SageMaker refuses a key, must come without one."""
+    hosting = list(guardrails.hosting_instance_types)
+    local = [t for t in hosting if has_local_storage(t)]
+    statements = [_endpoint_config_statement(scope, guardrails, hosting, volume_key=True)]
+    if local:
+        statements.append(_endpoint_config_statement(scope, guardrails, local, volume_key=False))
+    return statements
+
+
+def _endpoint_config_statement(
+    scope: Construct, guardrails: Guardrails, instance_types: list[str], *, volume_key: bool
+) -> iam.PolicyStatement:
+    null = {"sagemaker:InstanceTypes": "false", "sagemaker:ModelArn": "false"}
+    conditions: dict[str, dict[str, Any]] = {
+        "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": instance_types},
+        # Every model of every variant is one of the team's (ARN-typed key, multivalued).
+        "ForAllValues:ArnLike": {"sagemaker:ModelArn": [sagemaker_arn(scope, "model", f"{guardrails.name_prefix}*")]},
+        "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
+        "Null": null,
+    }
+    if volume_key:
+        conditions["ArnEquals"] = {"sagemaker:VolumeKmsKey": guardrails.key_arn}
+    else:
+        null["sagemaker:VolumeKmsKey"] = "true"
     return iam.PolicyStatement(
-        sid="CreateEndpointConfigWithinGuardrails",
+        sid="CreateEndpointConfigWithinGuardrails"
+        if volume_key
+        else "CreateEndpointConfigOnLocalStorageWithinGuardrails",
         actions=["sagemaker:CreateEndpointConfig"],
-        resources=[sagemaker_arn(scope, "endpoint-config")],
-        conditions={
-            "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(guardrails.hosting_instance_types)},
-            "StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name},
-            "Null": {"sagemaker:InstanceTypes": "false"},
-        },
+        resources=[sagemaker_arn(scope, "endpoint-config", f"{guardrails.name_prefix}*")],
+        conditions=conditions,
     )
 
 
-def create_endpoint(scope: Construct, guardrails: Guardrails) -> iam.PolicyStatement:
-    """A new endpoint is tagged for the team (CreateEndpoint is authorized on the config too)."""
-    return iam.PolicyStatement(
-        sid="CreateEndpointForTheTeam",
-        actions=["sagemaker:CreateEndpoint"],
-        resources=[sagemaker_arn(scope, "endpoint"), sagemaker_arn(scope, "endpoint-config")],
-        conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
-    )
+def create_endpoint(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
+    """CreateEndpoint is authorized on the new endpoint and on the config it names: the endpoint
+    is tagged for the team, and the config must already be the team's (by its tag and its name)."""
+    return [
+        iam.PolicyStatement(
+            sid="CreateEndpointForTheTeam",
+            actions=["sagemaker:CreateEndpoint"],
+            resources=[sagemaker_arn(scope, "endpoint")],
+            conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
+        ),
+        iam.PolicyStatement(
+            sid="CreateEndpointFromTheTeamsConfig",
+            actions=["sagemaker:CreateEndpoint"],
+            resources=[sagemaker_arn(scope, "endpoint-config", f"{guardrails.name_prefix}*")],
+            conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG_KEY}": guardrails.team_name}},
+        ),
+    ]

@@ -8,11 +8,17 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
+def log_group_name(team_name: str, purpose: str) -> str:
+    """Every log group the team key encrypts is named ``/tunestack/<team>/<purpose>``."""
+    return f"/tunestack/{team_name}/{purpose}"
+
+
 class TeamKey(kms.Key):
     """A rotating symmetric key with a ``alias/tunestack/<team>`` alias.
 
-    CloudWatch Logs in the stack's region may use it for log groups of this account, so flow logs
-    and pipeline logs are encrypted with the team's key too.
+    CloudWatch Logs in the stack's region may use it for the team's own log groups only, those
+    named ``/tunestack/<team>/...`` (``log_group_name``): flow logs and pipeline logs are encrypted
+    with the team's key, and no other log group of the account can be.
     """
 
     def __init__(
@@ -35,7 +41,7 @@ class TeamKey(kms.Key):
         stack = cdk.Stack.of(self)
         self.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
+                sid="AllowCloudWatchLogsForTheTeamsLogGroups",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt",
@@ -46,12 +52,15 @@ class TeamKey(kms.Key):
                 ],
                 # A key policy's "*" means this key itself.
                 resources=["*"],
+                # CloudWatch Logs puts the log group's ARN in the encryption context of every request
+                # ("Encrypt log data in CloudWatch Logs using AWS KMS", CloudWatch Logs User Guide:
+                # kms:EncryptionContext:aws:logs:arn).
                 conditions={
                     "ArnLike": {
                         "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
                             service="logs",
                             resource="log-group",
-                            resource_name="*",
+                            resource_name=log_group_name(team_name, "*"),
                             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                         )
                     }

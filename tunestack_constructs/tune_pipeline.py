@@ -7,6 +7,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from tunestack_runtime.tuning_analysis import metric_namespace
 
 from tunestack_constructs import pipeline_parts as parts
 from tunestack_constructs import sagemaker_statements as statements
@@ -18,9 +19,8 @@ from tunestack_constructs.pipeline_runtime import (
     grant_key_use,
     grant_reads,
 )
+from tunestack_constructs.team_tags import TEAM_TAG_KEY
 
-#: Where the analysis publishes each tuning job's best objective.
-METRIC_NAMESPACE = "tunestack/Tuning"
 TUNING_JOB = "hyper-parameter-tuning-job"
 
 
@@ -93,22 +93,35 @@ class TunePipeline(Construct):
                 self, guardrails, ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"], [TUNING_JOB]
             )
         )
-        # ListHyperParameterTuningJobs has no resource-level permissions ("Auto" lists the account's
-        # recent tuning jobs, then reads only those carrying the team tag).
+        # "Auto" warm start finds the team's recent tuning jobs with Search, filtered on the team tag
+        # by SageMaker itself, then describes each (allowed only for the team's). sagemaker:Search
+        # has no resource-level permissions; its condition key sagemaker:SearchVisibilityCondition/
+        # ${FilterKey} (Service Authorization Reference, Amazon SageMaker) requires every Search to
+        # carry the visibility condition Tags.tunestack:team = <team>, so SageMaker leaves out what
+        # another team tagged. The account-wide ListHyperParameterTuningJobs is not granted.
         self.validate_fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListHyperParameterTuningJobs"], resources=["*"])
+            iam.PolicyStatement(
+                sid="SearchOnlyTheTeamsTuningJobs",
+                actions=["sagemaker:Search"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {f"sagemaker:SearchVisibilityCondition/Tags.{TEAM_TAG_KEY}": guardrails.team_name}
+                },
+            )
         )
         acknowledge_wildcards(
             self.validate_fn,
             {
                 tuning_jobs: why_jobs,
-                "*": "ListHyperParameterTuningJobs has no resource-level permissions.",
+                "*": "sagemaker:Search has no resource-level permissions; the query filters on the team tag and "
+                "only the team's tuning jobs can then be described.",
             },
         )
 
         for statement in statements.create_tuning_job(self, guardrails):
             self.launch_fn.add_to_role_policy(statement)
-        self.launch_fn.add_to_role_policy(statements.tag_on_create(self, guardrails, [TUNING_JOB]))
+        for statement in statements.tag_on_create(self, guardrails, [TUNING_JOB]):
+            self.launch_fn.add_to_role_policy(statement)
         self.launch_fn.add_to_role_policy(statements.pass_team_role(guardrails))
         describe = ["sagemaker:DescribeHyperParameterTuningJob", "sagemaker:ListTags"]
         for function, actions in (
@@ -127,19 +140,22 @@ class TunePipeline(Construct):
         reports = bucket.arn_for_objects("tuning/*")
         self.analyse_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports]))
         grant_key_use(self.analyse_fn, key, ["kms:GenerateDataKey"])
-        # PutMetricData has no resource-level permissions; the namespace condition narrows it.
+        # PutMetricData has no resource-level permissions; the namespace condition holds it to the
+        # team's own namespace (cloudwatch:namespace, "Actions, resources, and condition keys for
+        # Amazon CloudWatch", Service Authorization Reference).
         self.analyse_fn.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+                conditions={"StringEquals": {"cloudwatch:namespace": metric_namespace(guardrails.team_name)}},
             )
         )
         acknowledge_wildcards(
             self.analyse_fn,
             {
                 reports: "Writes each tuning job's leaderboard and chart under the team bucket's tuning/ prefix.",
-                "*": "PutMetricData has no resource-level permissions; limited to the tunestack/Tuning namespace.",
+                "*": "PutMetricData has no resource-level permissions; limited to the team's tunestack/<team>/Tuning "
+                "namespace.",
             },
         )
 
@@ -199,7 +215,7 @@ class TunePipeline(Construct):
         team = runtime.resources.team.name
         best = cloudwatch.MathExpression(
             expression=(
-                f"SEARCH('{{{METRIC_NAMESPACE},Team,TuningJobName,ObjectiveMetric}} "
+                f"SEARCH('{{{metric_namespace(team)},Team,TuningJobName,ObjectiveMetric}} "
                 f'MetricName="BestObjective" Team="{team}"\', \'Maximum\', 300)'
             ),
             label="",

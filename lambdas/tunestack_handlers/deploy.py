@@ -37,6 +37,7 @@ def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return endpoint_lifecycle.prepare(
         sagemaker=sagemaker(),
         cloudwatch=boto3.client("cloudwatch"),
+        s3=boto3.client("s3"),
         plan=event["Plan"],
         execution=Execution.of(event),
     )

@@ -35,7 +35,8 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = validate_fine_tune_input(event["Input"], policy)
     s3 = boto3.client("s3")
     recipe = fine_tune_recipe(request, policy, s3)
-    dataset = datasets.check_dataset(s3, recipe.dataset_kind, request.training_data_uri)
+    policy.require_isolation(recipe.network_isolation, "$.Algorithm", recipe.parent_model)
+    dataset = datasets.check_dataset(s3, recipe.dataset_layout, request.training_data_uri)
     params = create_request(
         job_name=request.model_name,
         recipe=recipe,
@@ -53,6 +54,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "ParentModel": recipe.parent_model,
             "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name, recipe.compressed_output),
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
+            "Dataset": dataset,
         },
         "Dataset": dataset,
     }

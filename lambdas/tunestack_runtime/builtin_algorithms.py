@@ -24,6 +24,9 @@ _IMAGE_CLASSIFICATION_ACCOUNTS = {
     "eu-central-1": "813361260812",
     "ap-northeast-1": "501404015308",
 }
+#: Registry accounts of each built-in algorithm's images (the SageMaker Python SDK's
+#: image_uri_config/xgboost.json and image-classification.json list the same).
+IMAGE_ACCOUNTS = {"xgboost": _XGBOOST_ACCOUNTS, "image-classification": _IMAGE_CLASSIFICATION_ACCOUNTS}
 
 #: The metrics each built-in algorithm computes, which tuning objectives may name, as the SageMaker
 #: developer guide lists them: "Tune an XGBoost Model" (xgboost-tuning.html, "Evaluation Metrics

@@ -1,6 +1,7 @@
 """The tuning chart as a PNG, in plain Python so the analysis Lambda needs no plotting library:
-each training job's final objective against its end time, one colour per warm-start generation,
-the best-so-far line in the objective's direction and the best job ringed. ``tunestack report``
+each training job's final objective against its end time, one colour per tuning job (this one and
+each warm-start parent), failed jobs marked on the time axis, the best-so-far line in the
+objective's direction, the best job ringed and the metric named on the y axis. ``tunestack report``
 draws the same chart on a workstation.
 """
 
@@ -19,10 +20,19 @@ LEFT, RIGHT, TOP, BOTTOM = 90, 30, 70, 60
 Colour = tuple[int, int, int]
 WHITE, BLACK, GREY, GRID = (255, 255, 255), (30, 30, 30), (110, 110, 110), (228, 228, 228)
 BEST = (214, 39, 40)
-GENERATION_COLOURS: list[Colour] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75)]
+FAILED = (120, 120, 120)
+#: One colour per tuning job: this one first, then each warm-start parent (nearest generation first).
+JOB_COLOURS: list[Colour] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (148, 103, 189),
+    (140, 86, 75),
+    (23, 190, 207),
+]
 
 #: A 5x7 font: each glyph is its character and seven base-32 digits, one per row, leftmost pixel
-#: the highest of five bits. Text is drawn upper-case.
+#: the highest of five bits. Upper and lower case, digits and the punctuation of job and metric names.
 _FONT_DATA = (
     "0ehjlphe14c4444e2eh1248v3v2421he426aiv225vgu11he668guhhe7v1248888ehhehhe9ehhf12cAehhvhhh"
     "BuhhuhhuCehgggheDsihhhisEvgguggvFvggugggGehgnhhfHhhhvhhhIe44444eJ72222icKhikokihLggggggv"
@@ -30,6 +40,10 @@ _FONT_DATA = (
     "Xhha4ahhYhhha444Zv1248gv 0000000.00000cc,0000c48:0cc0cc0-000v000_000000v(2488842)8422248"
     "/01248g0%op248j3=00v0v00+044v440'c480000?eh12404<248g842>8421248[e88888e]e22222e@eh1dlle"
     "#aavavaa*04lel40"
+    # Lower case, as SageMaker names jobs (descenders drawn within the 7 rows).
+    "a00e1fhfbggmphhuc00egghed11djhhfe00ehvgef698s888g0fhf1hehggmphhhi40c444ej20622ickggikoki"
+    "lc44444em00qllhhn00mphhho00ehhhep0uhugggq0fhf111r00mpgggs00ege1ut88s8896u00hhhjdv00hhha4"
+    "w00hhllax00ha4ahy0hhf1hez00v248v"
 )
 _FONT = {_FONT_DATA[i]: tuple(int(c, 32) for c in _FONT_DATA[i + 1 : i + 8]) for i in range(0, len(_FONT_DATA), 8)}
 
@@ -66,8 +80,8 @@ class Canvas:
 
     def text(self, x: int, y: int, words: str, colour: Colour = BLACK, scale: int = 1) -> int:
         """Draw ``words`` with its top-left at (x, y); returns the x after the last glyph."""
-        for char in words.upper():
-            for row, bits in enumerate(_FONT.get(char, _FONT["?"])):
+        for char in words:
+            for row, bits in enumerate(glyph(char)):
                 for column in range(5):
                     if bits & (16 >> column):
                         self.rect(
@@ -88,6 +102,19 @@ class Canvas:
         return (
             b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
         )
+
+    def vertical_text(self, x: int, y: int, words: str, colour: Colour = BLACK) -> None:
+        """Draw ``words`` turned a quarter left, reading upwards from (x, y)."""
+        for char in words:
+            for row, bits in enumerate(glyph(char)):
+                for column in range(5):
+                    if bits & (16 >> column):
+                        self.dot(x + row, y - column, colour)
+            y -= 6
+
+
+def glyph(char: str) -> tuple[int, ...]:
+    return _FONT.get(char) or _FONT.get(char.upper()) or _FONT["?"]
 
 
 def text_width(words: str, scale: int = 1) -> int:
@@ -129,9 +156,31 @@ def _label(value: float) -> str:
     return f"{value:.4g}"
 
 
+def job_of(row: Row, board: Leaderboard) -> str:
+    """The tuning job that ran ``row`` (older leaderboards name only its generation)."""
+    if row.tuning_job_name:
+        return row.tuning_job_name
+    return board.tuning_job_name if row.generation == 0 else f"generation {row.generation}"
+
+
+def tuning_jobs(board: Leaderboard) -> list[str]:
+    """This tuning job, then its warm-start parents by generation and name: the legend's order."""
+    found = {job_of(row, board): row.generation for row in board.rows}
+    found.setdefault(board.tuning_job_name, 0)
+    return sorted(found, key=lambda name: (name != board.tuning_job_name, found[name], name))
+
+
+def colour_of(board: Leaderboard) -> dict[str, Colour]:
+    return {name: JOB_COLOURS[i % len(JOB_COLOURS)] for i, name in enumerate(tuning_jobs(board))}
+
+
 def render_png(board: Leaderboard) -> bytes:
     canvas = Canvas(WIDTH, HEIGHT)
     points = finished(board)
+    failures = sorted(
+        ((datetime.fromisoformat(row.end_time), row) for row in board.rows if row.status == "Failed" and row.end_time),
+        key=lambda failure: failure[0],  # trials failing at the same moment keep their order
+    )
     counts = board.status_counts()
     failed = counts["FailedRetryable"] + counts["FailedNonRetryable"]
     canvas.text(LEFT, 14, f"{board.tuning_job_name}: {board.objective_metric} ({board.objective_type})", scale=2)
@@ -147,10 +196,11 @@ def render_png(board: Leaderboard) -> bytes:
         canvas.text(x0 + 20, (y0 + y1) // 2, "no training job has a final objective yet", GREY, scale=2)
         return canvas.png()
 
-    start = min((datetime.fromisoformat(r.start_time) for _, r in points if r.start_time), default=points[0][0])
+    times = [when for when, _ in points] + [when for when, _ in failures]
+    start = min((datetime.fromisoformat(r.start_time) for r in board.rows if r.start_time), default=min(times))
     hours = [(when - start).total_seconds() / 3600 for when, _ in points]
     values = [float(row.objective or 0.0) for _, row in points]
-    x_ticks = nice_ticks(0.0, max(hours))
+    x_ticks = nice_ticks(0.0, max((when - start).total_seconds() / 3600 for when in times))
     pad = (max(values) - min(values)) * 0.08 or abs(values[0]) * 0.1 or 1.0
     y_ticks = nice_ticks(min(values) - pad, max(values) + pad)
 
@@ -170,24 +220,38 @@ def render_png(board: Leaderboard) -> bytes:
     canvas.line(x0, y0, x0, y1, BLACK)
     caption = "training job end time, hours after the first started"
     canvas.text((x0 + x1 - text_width(caption)) // 2, HEIGHT - 26, caption, GREY)
+    axis = f"{board.objective_metric} (final value)"
+    canvas.vertical_text(12, (y0 + y1 + text_width(axis)) // 2, axis, GREY)
 
     line = [(px((when - start).total_seconds() / 3600), py(value)) for when, value in best_so_far(board)]
     for (ax, ay), (bx, by) in itertools.pairwise(line):
         canvas.line(ax, ay, bx, ay, BEST, width=2)
         canvas.line(bx, ay, bx, by, BEST, width=2)
+    colours = colour_of(board)
     for hour, value, (_, row) in zip(hours, values, points, strict=True):
-        canvas.disc(px(hour), py(value), 4, GENERATION_COLOURS[row.generation % len(GENERATION_COLOURS)])
+        canvas.disc(px(hour), py(value), 4, colours[job_of(row, board)])
+    for when, _ in failures:  # no objective to plot: an x on the time axis
+        fx = px((when - start).total_seconds() / 3600)
+        canvas.line(fx - 4, y1 - 10, fx + 4, y1 - 2, FAILED, width=2)
+        canvas.line(fx - 4, y1 - 2, fx + 4, y1 - 10, FAILED, width=2)
     best = board.best
     if best is not None and best.end_time and best.objective is not None:
         hour = (datetime.fromisoformat(best.end_time) - start).total_seconds() / 3600
         canvas.disc(px(hour), py(best.objective), 9, BEST, ring=2)
 
     legend_y = y0 + 8
-    for generation in sorted({row.generation for _, row in points}):
-        mine = sum(1 for _, row in points if row.generation == generation)
-        name = "this tuning job" if generation == 0 else f"parents, generation {generation}"
-        canvas.disc(x0 + 16, legend_y + 3, 4, GENERATION_COLOURS[generation % len(GENERATION_COLOURS)])
-        canvas.text(x0 + 28, legend_y, f"{name} ({mine})")
+    for name in tuning_jobs(board):
+        mine = sum(1 for _, row in points if job_of(row, board) == name)
+        if not mine:
+            continue
+        role = "this tuning job" if name == board.tuning_job_name else "warm-start parent"
+        canvas.disc(x0 + 16, legend_y + 3, 4, colours[name])
+        canvas.text(x0 + 28, legend_y, f"{role} {name} ({mine})")
+        legend_y += 14
+    if failures:
+        canvas.line(x0 + 12, legend_y - 1, x0 + 20, legend_y + 7, FAILED, width=2)
+        canvas.line(x0 + 12, legend_y + 7, x0 + 20, legend_y - 1, FAILED, width=2)
+        canvas.text(x0 + 28, legend_y, f"failed, no objective ({len(failures)})")
         legend_y += 14
     canvas.line(x0 + 10, legend_y + 3, x0 + 22, legend_y + 3, BEST, width=2)
     canvas.text(x0 + 28, legend_y, "best so far")

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tunestack_runtime import token_store
+from tunestack_runtime import artifacts, token_store
 from tunestack_runtime.errors import (
     EndpointBusy,
     EndpointFailed,
@@ -71,9 +71,12 @@ def _create_once(sagemaker: Any, create: Any, describe: Any, tags_of: Any, execu
             raise JobConflict(f"{what} exists and belongs to {owner(tags)}") from None
 
 
-def prepare(*, sagemaker: Any, cloudwatch: Any, plan: dict[str, Any], execution: Execution) -> dict[str, Any]:
-    """The model, the endpoint config and the rollback alarms; nothing serves yet."""
+def prepare(*, sagemaker: Any, cloudwatch: Any, s3: Any, plan: dict[str, Any], execution: Execution) -> dict[str, Any]:
+    """The pinned copy of the artifact, the model, the endpoint config and the rollback alarms;
+    nothing serves yet."""
     model, config = plan["CreateModel"], plan["CreateEndpointConfig"]
+    if "PinArtifact" in plan:
+        artifacts.copy_pinned(s3, plan["PinArtifact"])
     _create_once(
         sagemaker,
         lambda: sagemaker.create_model(**model),

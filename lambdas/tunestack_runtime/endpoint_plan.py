@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunestack_runtime import artifacts
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
@@ -27,10 +28,12 @@ UPDATE_LIMIT_SECONDS = 3600
 CREATE_LIMIT_SECONDS = 2 * 3600
 
 
-def resource_name(endpoint: str, execution: Execution) -> str:
-    """Model and endpoint config name: the endpoint's, and 8 characters of this run (<= 63), so a
-    retried step finds them and an execution reusing a name never does."""
-    return f"{endpoint[:54].rstrip('-')}-{execution.short_id()}"
+def resource_name(team: str, endpoint: str, execution: Execution) -> str:
+    """Model and endpoint config name: the team's prefix (IAM lets a team create and serve only
+    ``<team>-*``), the endpoint's name and 8 characters of this run (<= 63), so a retried step finds
+    them and an execution reusing a name never does."""
+    room = 63 - len(team) - 1 - 9
+    return f"{team}-{endpoint[:room].rstrip('-')}-{execution.short_id()}"
 
 
 def alarm_names(policy: TeamPolicy, endpoint: str) -> list[str]:
@@ -83,7 +86,9 @@ def plan_deploy(
     target = request.target
     source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
-    name = resource_name(target.endpoint_name, execution)
+    policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
+    name = resource_name(policy.team, target.endpoint_name, execution)
+    pinned = artifacts.pin(s3, source.model_data_url, name, f"the model of {source.training_job_name}")
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, *execution_tags(execution, "deploy")]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,
@@ -120,7 +125,7 @@ def plan_deploy(
             "ModelName": name,
             "PrimaryContainer": {
                 "Image": container.image,
-                "ModelDataUrl": source.model_data_url,
+                "ModelDataUrl": pinned.serving_uri if pinned else source.model_data_url,
                 "Environment": container.environment,
             },
             "ExecutionRoleArn": policy.role_arn,
@@ -129,6 +134,7 @@ def plan_deploy(
             "Tags": tags,
         },
         "CreateEndpointConfig": config,
+        **({"PinArtifact": pinned.as_plan()} if pinned else {}),
         "Alarms": _alarms(policy, target.endpoint_name),
         "Endpoint": endpoint,
         "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
@@ -137,6 +143,7 @@ def plan_deploy(
             "EndpointConfigName": name,
             "ModelName": name,
             "ModelDataUrl": source.model_data_url,
+            **({"ModelDataVersionId": pinned.version_id} if pinned else {}),
             "TrainingJobName": source.training_job_name,
             "TuningJobName": source.tuning_job_name,
             "Action": "Created" if existing is None else "Updated",

@@ -30,7 +30,10 @@ DEFAULT_MAX_RUNTIME_SECONDS = 24 * 3600
 MAX_INPUT_BYTES = 64 * 1024
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-JUMPSTART_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,127}$")
+#: JumpStart model ids: published ones use letters of both cases, digits and hyphens
+#: (``huggingface-llm-falcon-3-7B-Instruct``, the SageMaker Python SDK's model table); ``_`` and
+#: ``.`` appear in catalogs too (private hubs, the SDK's own test specs).
+JUMPSTART_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,127}$")
 ECR_IMAGE = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})?$"
 )

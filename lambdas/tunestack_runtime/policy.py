@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tunestack_runtime.errors import PolicyViolation
+
 POLICY_ENVIRONMENT_VARIABLE = "TUNESTACK_TEAM"
 
 
@@ -28,6 +30,17 @@ class TeamPolicy:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     key_arn: str = ""
+    #: "required": every job and model runs network-isolated (IAM refuses the rest too);
+    #: "algorithm": as each algorithm allows.
+    network_isolation: str = "required"
+
+    def require_isolation(self, isolated: bool, field: str, what: str) -> None:
+        """Refuse a job or model that would run without network isolation where the team requires it."""
+        if not isolated and self.network_isolation == "required":
+            raise PolicyViolation(
+                f"{field}: {what} runs without network isolation, which team {self.team} requires "
+                "(cdk.json networkIsolation: required)"
+            )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> TeamPolicy:
@@ -49,6 +62,7 @@ class TeamPolicy:
             subnet_ids=_as_tuple(raw.get("subnetIds", ())),
             security_group_ids=_as_tuple(raw.get("securityGroupIds", ())),
             key_arn=raw.get("keyArn", ""),
+            network_isolation=raw.get("networkIsolation", "required"),
         )
 
 

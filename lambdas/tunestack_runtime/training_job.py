@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
+from tunestack_runtime.datasets import layouts
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.input_fields import Algorithm
@@ -55,7 +56,8 @@ class TrainingRecipe:
     hyperparameters: dict[str, str] = field(default_factory=dict)
     metric_definitions: list[dict[str, str]] = field(default_factory=list)
     network_isolation: bool = True
-    dataset_kind: str | None = None  # "text" | "vision" | None (layout not checked)
+    #: The layout of the data channel an input names (None: not known, the channel must hold data).
+    dataset_layout: layouts.Layout | None = None
     content_type: str | None = None  # of the data channels (built-in algorithms need it)
     inference_image: str | None = None  # custom algorithms: the image that serves the model
     #: Channels the algorithm itself needs (a JumpStart model's weights and script), built whole.
@@ -146,7 +148,7 @@ def resolve_recipe(
             image=builtin_algorithms.image_uri(algorithm.name, algorithm.version, policy.region),
             channels=channels,
             hyperparameters=hyperparameters,
-            dataset_kind="vision" if algorithm.name == "image-classification" else None,
+            dataset_layout=layouts.for_builtin(algorithm.name),
             content_type=_CONTENT_TYPE.get(algorithm.name),
         )
     return TrainingRecipe(
@@ -156,6 +158,7 @@ def resolve_recipe(
         hyperparameters=hyperparameters,
         metric_definitions=list(algorithm.metric_definitions),
         inference_image=algorithm.inference_image,
+        dataset_layout=layouts.CUSTOM_IMAGE,
     )
 
 
@@ -225,7 +228,7 @@ def _jumpstart_recipe(
         hyperparameters={**{k: v for k, v in merged.items() if k not in tuned}, **container},
         metric_definitions=model.metric_definitions(instance_type),
         network_isolation=model.network_isolation,
-        dataset_kind={"tc": "text", "ic": "vision"}.get(model.task),
+        dataset_layout=layouts.for_jumpstart(model.model_id, merged, tuned=tuned, where=hyperparameters_field),
         platform_channels=tuple(platform_channels),
         environment=environment,
         volume_size_gb=model.volume_size_gb(instance_type, takes_volume_key(instance_type)),

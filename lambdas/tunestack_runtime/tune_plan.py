@@ -176,6 +176,7 @@ def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe
         accept_eula=request.accept_eula,
         hyperparameters_field="$.StaticHyperParameters",
     )
+    policy.require_isolation(recipe.network_isolation, "$.Algorithm", recipe.parent_model)
     if algorithm.kind == "jumpstart":
         emitted = [m["Name"] for m in recipe.metric_definitions]
         if config.objective_metric not in emitted:
@@ -187,11 +188,12 @@ def _recipe(request: TuneRequest, policy: TeamPolicy, s3: Any) -> TrainingRecipe
 
 
 def _check_data(s3: Any, recipe: TrainingRecipe) -> dict[str, Any]:
-    """JumpStart models have a known layout; for other algorithms each channel must hold data."""
+    """A JumpStart model's ``training`` channel is checked against the layout its spec reads (or
+    said not checked); every other channel must hold data."""
     checked = {}
     for channel, uri in recipe.channels.items():
-        if recipe.dataset_kind and channel == "training":
-            checked[channel] = datasets.check_dataset(s3, recipe.dataset_kind, uri)
+        if recipe.dataset_layout is not None and channel == "training":
+            checked[channel] = datasets.check_dataset(s3, recipe.dataset_layout, uri)
         else:
             checked[channel] = datasets.check_not_empty(s3, uri)
     return checked
@@ -233,12 +235,23 @@ def _warm_start_config(kind: str, parents: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _recent_team_jobs(sagemaker: Any, team: str) -> list[warm_start.TuningRun]:
-    summaries = sagemaker.list_hyper_parameter_tuning_jobs(
-        SortBy="CreationTime", SortOrder="Descending", MaxResults=AUTO_CANDIDATES
-    )["HyperParameterTuningJobSummaries"]
+    """The team's most recent tuning jobs, filtered on the team tag by SageMaker (Search), so other
+    teams' jobs neither crowd them out nor reach this function. The visibility condition is what
+    IAM requires of the team's Search calls (``sagemaker:SearchVisibilityCondition``); each job
+    found is then described (IAM lets the team describe only its own) and checked once more."""
+    team_tag = f"Tags.{TEAM_TAG}"
+    results = sagemaker.search(
+        Resource="HyperParameterTuningJob",
+        SearchExpression={"Filters": [{"Name": team_tag, "Operator": "Equals", "Value": team}]},
+        VisibilityConditions=[{"Key": team_tag, "Value": team}],
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=AUTO_CANDIDATES,
+    )["Results"]
     runs = []
-    for summary in summaries:
-        job = describe_tuning_job(sagemaker, summary["HyperParameterTuningJobName"])
+    for result in results:
+        name = result["HyperParameterTuningJob"]["HyperParameterTuningJobName"]
+        job = describe_tuning_job(sagemaker, name)
         if job is not None and job.team == team:
             runs.append(job.run())
     return runs
@@ -323,6 +336,7 @@ def plan_tuning(
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
             "WarmStart": warm_report,
             "CopiedSettings": {"From": payload.get("CopySettingsFrom"), "Fields": copied} if copied else None,
+            "Dataset": data,
         },
         "Dataset": data,
     }

@@ -10,7 +10,12 @@ from typing import Any
 
 from tunestack_runtime import chart, leaderboard
 
-METRIC_NAMESPACE = "tunestack/Tuning"
+
+def metric_namespace(team: str) -> str:
+    """Each team publishes into its own namespace, the only one its IAM policy lets it write:
+    PutMetricData has no resource-level permissions, and ``cloudwatch:namespace`` is the one
+    condition that tells one team's metrics from another's."""
+    return f"tunestack/{team}/Tuning"
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def analyse(
     s3.put_object(Bucket=bucket, Key=f"{prefix}.png", Body=chart.render_png(board), ContentType="image/png")
     if board.best is not None:
         cloudwatch.put_metric_data(
-            Namespace=METRIC_NAMESPACE,
+            Namespace=metric_namespace(team),
             MetricData=[
                 {
                     "MetricName": "BestObjective",

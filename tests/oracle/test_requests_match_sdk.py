@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore.validate import validate_parameters
 from moto import mock_aws
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput
@@ -175,10 +177,18 @@ def oracle_request(model_id: str, version: str, region: str, instance_type: str,
     return request
 
 
+#: Fields the API treats as their default when absent, so an explicit default equals an omission
+#: (CreateTrainingJob API reference: EnableNetworkIsolation, "default false"). tunestack states
+#: isolation explicitly either way; the SDK omits it when off.
+API_DEFAULTS = {"$.EnableNetworkIsolation": False}
+
+
 def differences(ours: Any, theirs: Any, path: str = "$") -> list[str]:
     """Every place the two requests differ, by JSON path, outside what the platform owns."""
     if path in PLATFORM_OWN or path in DOCUMENTED_DIFFERENCES:
         return []
+    if path in API_DEFAULTS:
+        ours, theirs = (API_DEFAULTS[path] if v == "<absent>" else v for v in (ours, theirs))
     if isinstance(ours, dict) and isinstance(theirs, dict):
         found = []
         for key in sorted(set(ours) | set(theirs)):
@@ -198,6 +208,9 @@ def test_request_equals_the_sdks(catalog_in: Any, model_id: str, version: str, r
     ours = tunestack_request(catalog_in(region), model_id, version, region, instance_type)
     theirs = oracle_request(model_id, version, region, instance_type)
     assert differences(ours, theirs) == []
+    # And botocore's service model, the API's own shape and limits, accepts it as it is.
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateTrainingJob")
+    validate_parameters(ours, shape.input_shape)
 
 
 def test_a_users_hyperparameter_reaches_the_request_as_the_sdk_sends_it(catalog_in: Any) -> None:
@@ -259,7 +272,12 @@ def test_models_the_sdk_will_not_train_are_refused_with_the_reason(catalog_in: A
 
 
 def test_the_comparison_itself_names_path_and_values() -> None:
-    """The diff would catch a wrong field: one changed value, one missing channel."""
+    """The diff would catch a wrong field: one changed value, one missing channel; an explicit API
+    default equals its omission, a non-default does not."""
+    assert differences({"EnableNetworkIsolation": False}, {}) == []
+    assert differences({"EnableNetworkIsolation": True}, {}) == [
+        "$.EnableNetworkIsolation: tunestack True != SDK False"
+    ]
     ours = {"AlgorithmSpecification": {"TrainingImage": "a"}, "InputDataConfig": [{"ChannelName": "code"}]}
     theirs = {"AlgorithmSpecification": {"TrainingImage": "b"}, "InputDataConfig": []}
     assert differences(ours, theirs) == [

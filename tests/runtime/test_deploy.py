@@ -4,12 +4,13 @@ moto with the simulator's SageMaker."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from tunestack_runtime import endpoint_lifecycle, token_store
+from tunestack_runtime import endpoint_lifecycle, jumpstart, token_store
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, PolicyViolation
@@ -105,19 +106,24 @@ def test_the_best_training_job_of_a_tuning_job_is_served_by_its_builtin_image(aw
     model = result["CreateModel"]
     assert model["PrimaryContainer"]["Image"].endswith("sagemaker-xgboost:1.7-1")
     assert (
-        model["PrimaryContainer"]["ModelDataUrl"]
-        == f"s3://{POLICY.bucket}/{best['TrainingJobName']}/output/model.tar.gz"
+        result["OutputExtras"]["ModelDataUrl"] == f"s3://{POLICY.bucket}/{best['TrainingJobName']}/output/model.tar.gz"
+    )
+    assert result["PinArtifact"]["Key"] == f"{best['TrainingJobName']}/output/model.tar.gz"
+    assert (
+        model["PrimaryContainer"]["ModelDataUrl"] == f"s3://{POLICY.bucket}/deployed/{model['ModelName']}/model.tar.gz"
     )
     assert model["EnableNetworkIsolation"] is True and model["ExecutionRoleArn"] == POLICY.role_arn
     assert model["VpcConfig"] == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", "subnet-2"]}
     assert result["CreateEndpointConfig"]["KmsKeyId"] == POLICY.key_arn
     assert result["Endpoint"]["Action"] == "Create" and result["OutputExtras"]["Action"] == "Created"
-    assert len(model["ModelName"]) <= 63 and model["ModelName"].startswith("churn-")
+    assert len(model["ModelName"]) <= 63 and model["ModelName"].startswith("nlp-churn-")
 
 
 def test_a_jumpstart_model_gets_its_hosting_image_script_and_environment(aws: dict[str, Any]) -> None:
     training_job(aws, "news-bert", {TEAM_TAG: "nlp", MODEL_TAG: "huggingface-tc-bert-base-cased@3.0.6"})
-    result = plan(aws, {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g4dn.xlarge"})
+    target = {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g4dn.xlarge"}
+    result = plan(aws, target)
+    assert result["CreateModel"]["EnableNetworkIsolation"] is True  # as its spec says
     container = result["CreateModel"]["PrimaryContainer"]
     assert container["Image"] == (
         "763104351884.dkr.ecr.eu-west-1.amazonaws.com/"
@@ -127,6 +133,45 @@ def test_a_jumpstart_model_gets_its_hosting_image_script_and_environment(aws: di
     assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"].endswith("sourcedir.tar.gz")
     # g4dn volumes are instance storage, which SageMaker encrypts itself and refuses a key for.
     assert "KmsKeyId" not in result["CreateEndpointConfig"]
+
+
+def test_a_spec_without_inference_isolation_is_refused_where_the_team_requires_it(aws: dict[str, Any]) -> None:
+    """Issue 14, hole 3: a JumpStart spec that leaves the isolation key out would turn isolation off."""
+    bucket = jumpstart.cache_bucket(POLICY.region)
+    key = "community_models/huggingface-tc-bert-base-cased/specs_v3.0.6.json"
+    spec = json.loads(aws["s3"].get_object(Bucket=bucket, Key=key)["Body"].read())
+    del spec["inference_enable_network_isolation"]
+    aws["s3"].put_object(Bucket=bucket, Key=key, Body=json.dumps(spec).encode())
+    training_job(aws, "news-bert", {TEAM_TAG: "nlp", MODEL_TAG: "huggingface-tc-bert-base-cased@3.0.6"})
+    target = {"TrainingJobName": "news-bert", "EndpointName": "news", "InstanceType": "ml.g4dn.xlarge"}
+    with pytest.raises(PolicyViolation, match=r"runs without network isolation, which team nlp requires"):
+        plan(aws, target)
+    result = plan(aws, target, dataclasses.replace(POLICY, network_isolation="algorithm"))
+    assert result["CreateModel"]["EnableNetworkIsolation"] is False
+
+
+def test_the_model_serves_the_artifact_its_job_wrote_even_after_an_overwrite(aws: dict[str, Any]) -> None:
+    """Issue 14, hole 8: the artifact is overwritten after training; the deployment serves a copy
+    of the job's own version, not whatever version is latest."""
+    aws["s3"].put_bucket_versioning(Bucket=POLICY.bucket, VersioningConfiguration={"Status": "Enabled"})
+    training_job(aws, "xgb-1", {TEAM_TAG: "nlp", MODEL_TAG: "xgboost:1.7-1"})
+    artifact = aws["sagemaker"].describe_training_job(TrainingJobName="xgb-1")["ModelArtifacts"]["S3ModelArtifacts"]
+    key = artifact.removeprefix(f"s3://{POLICY.bucket}/")
+    original = aws["s3"].get_object(Bucket=POLICY.bucket, Key=key)["Body"].read()
+    aws["s3"].put_object(Bucket=POLICY.bucket, Key=key, Body=b"overwritten by someone")
+    planned = plan(aws, {"TrainingJobName": "xgb-1", "EndpointName": "churn"})
+    served = planned["CreateModel"]["PrimaryContainer"]["ModelDataUrl"]
+    assert served == f"s3://{POLICY.bucket}/deployed/{planned['CreateModel']['ModelName']}/model.tar.gz"
+    endpoint_lifecycle.prepare(
+        sagemaker=aws["sagemaker"],
+        cloudwatch=boto3.client("cloudwatch"),
+        s3=aws["s3"],
+        plan=planned,
+        execution=EXECUTION,
+    )
+    copy_key = served.removeprefix(f"s3://{POLICY.bucket}/")
+    assert aws["s3"].get_object(Bucket=POLICY.bucket, Key=copy_key)["Body"].read() == original
+    assert planned["OutputExtras"]["ModelDataUrl"] == artifact and planned["OutputExtras"]["ModelDataVersionId"]
 
 
 def test_a_custom_image_needs_the_inference_image_it_was_trained_with(aws: dict[str, Any]) -> None:
@@ -159,7 +204,11 @@ def deploy_once(aws: dict[str, Any], endpoint: str = "churn", execution: Executi
     request = validate_deploy_input({"TrainingJobName": "xgb-1", "EndpointName": endpoint}, POLICY)
     planned = plan_deploy(request, policy=POLICY, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=execution)
     endpoint_lifecycle.prepare(
-        sagemaker=aws["sagemaker"], cloudwatch=boto3.client("cloudwatch"), plan=planned, execution=execution
+        sagemaker=aws["sagemaker"],
+        cloudwatch=boto3.client("cloudwatch"),
+        s3=aws["s3"],
+        plan=planned,
+        execution=execution,
     )
     endpoint_lifecycle.launch(
         sagemaker=aws["sagemaker"],

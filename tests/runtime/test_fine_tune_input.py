@@ -262,3 +262,13 @@ def test_deploy_rules_name_their_path(case: str, path: str, value: Any, message:
     assert validate_fine_tune_input(VALID_WITH_DEPLOY, POLICY).deploy is not None
     with pytest.raises((InvalidInput, PolicyViolation), match=message):
         validate_fine_tune_input(mutate(path, value, VALID_WITH_DEPLOY), POLICY)
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    # Published ids with capitals (the SageMaker Python SDK's JumpStart model table).
+    ["huggingface-llm-falcon-3-7B-Instruct", "huggingface-textembedding-all-MiniLM-L6-v2", "pytorch-ic-mobilenet-v2"],
+)
+def test_published_jumpstart_ids_are_accepted(model_id: str) -> None:
+    request = validate_fine_tune_input(mutate("Algorithm.JumpStartModelId", model_id), POLICY)
+    assert request.algorithm.name == model_id

@@ -190,6 +190,22 @@ def test_auto_chooses_recent_fitting_parents_and_says_why(aws: dict[str, Any]) -
     assert "the static hyperparameters differ" in changed["OutputExtras"]["WarmStart"]["Reason"]
 
 
+def test_auto_reads_the_teams_jobs_however_many_other_teams_ran_since(aws: dict[str, Any]) -> None:
+    """Issue 14, hole 5: 50 newer tuning jobs of another team (as many as Auto considers) used to
+    crowd the team's own parent out of an account-wide list; Search on the team tag does not."""
+    ours = tuned(aws, SEED_INPUT)
+    vision = dataclasses.replace(POLICY, team="vision")
+    for index in range(50):
+        tuned(aws, child(TuningJobName=f"vision-churn-{index:02d}"), status="InProgress", policy=vision)
+    calls: list[dict[str, Any]] = []
+    aws["sagemaker"].meta.events.register(
+        "provide-client-params.sagemaker.Search", lambda params, **_: calls.append(params)
+    )
+    result = plan(aws, child(TuningJobName="xgb-churn-tune-d", WarmStartConfig={"WarmStartType": "Auto"}))
+    assert result["OutputExtras"]["WarmStart"]["Parents"] == [ours]
+    assert [c["VisibilityConditions"] for c in calls] == [[{"Key": "Tags.tunestack:team", "Value": "nlp"}]]
+
+
 def test_auto_without_a_fitting_parent_starts_cold(aws: dict[str, Any]) -> None:
     result = plan(aws, child(WarmStartConfig={"WarmStartType": "Auto"}))
     assert "WarmStartConfig" not in result["CreateHyperParameterTuningJob"]

@@ -69,6 +69,7 @@ def test_analysis_writes_the_leaderboard_and_publishes_the_best(aws: dict[str, A
     assert {row["generation"] for row in stored["Rows"]} == {0, 1}
     csv_text = aws["s3"].get_object(Bucket="team-bucket", Key="tuning/tune-2/leaderboard.csv")["Body"].read().decode()
     assert csv_text.splitlines()[1].split(",")[1] == "tune-2-003"
-    (metric,) = aws["cloudwatch"].list_metrics(Namespace=tuning_analysis.METRIC_NAMESPACE)["Metrics"]
+    (metric,) = aws["cloudwatch"].list_metrics(Namespace=tuning_analysis.metric_namespace("nlp"))["Metrics"]
+    assert aws["cloudwatch"].list_metrics(Namespace="tunestack/Tuning")["Metrics"] == []  # never the shared one
     assert metric["MetricName"] == "BestObjective"
     assert {"Name": "Team", "Value": "nlp"} in metric["Dimensions"]

@@ -25,6 +25,7 @@ OUTPUT_FIELDS = {
     "TrainingTimeSeconds",
     "BillableTimeSeconds",
     "ModelArtifacts",
+    "Dataset",
 }
 
 
@@ -88,6 +89,15 @@ def test_success_reports_the_model(results: dict[str, SimulationResult]) -> None
         "s3://tunestack-vision-data-simulated/news-sentiment-bert/output/model.tar.gz"
     )
     assert result.output["TrainingTimeSeconds"] == 3600
+    assert result.output["Dataset"] == {
+        "Source": "s3://tunestack-vision-data-simulated/datasets/news-sentiment/",
+        "Checked": True,
+        "Layout": "text classification",
+        "Format": "https://docs.aws.amazon.com/sagemaker/latest/dg/text-classification-tensorflow-inputoutput.html",
+        "Rows": 120,
+        "Labels": 2,
+        "Sampled": False,
+    }
     assert result.notifications == []
 
 

@@ -143,6 +143,7 @@ def test_auto_warm_start_finds_the_earlier_run_and_improves_on_it(vision: Simula
     ("name", "parents"),
     [
         ("tune-xgboost", []),
+        ("tune-jumpstart", []),
         ("tune-image-classification", []),
         ("tune-warm-start", ["tune-image-classification"]),
         ("tune-transfer-learning", ["tune-image-classification", "tune-warm-start"]),
@@ -172,6 +173,28 @@ def test_transfer_learning_reads_both_parents_trials(vision: Simulator) -> None:
     *_, result = vision.run_many("tune", [p for _, p in runs], uploads=uploads, warm_up=len(runs) - 1)
     assert result.output["WarmStart"]["Type"] == "TransferLearning"
     assert result.output["TrainingJobs"] == 30  # 10 of its own, 10 of each parent
+
+
+def test_a_jumpstart_model_is_tuned_on_its_own_metric(vision: Simulator) -> None:
+    payload, _ = example("tune-jumpstart")
+    file = EXAMPLES / "tune-jumpstart.json"
+    found = data_folder(file, payload)
+    assert found is not None
+    result = vision.run("tune", payload, uploads=dict([found]))
+    assert result.status == "SUCCEEDED"
+    output = result.output
+    assert output["ParentModel"] == "tensorflow-ic-bit-m-r101x1-ilsvrc2012-classification-1@4.0.6"
+    assert output["Objective"] == {"MetricName": "tflow-ic:val-accuracy", "Type": "Maximize"}
+    assert set(output["BestTrainingJob"]["HyperParameters"]) == {"learning_rate", "epochs"}
+    assert output["Dataset"]["training"]["Layout"] == "image classification (TensorFlow)"
+    (create,) = [r for r in result.requests if r["operation"] == "CreateHyperParameterTuningJob"]
+    definition = create["parameters"]["TrainingJobDefinition"]
+    metrics = definition["AlgorithmSpecification"]["MetricDefinitions"]
+    assert {"Name": "tflow-ic:val-accuracy", "Regex": "val_accuracy: ([0-9\\.]+)"} in metrics
+    static = definition["StaticHyperParameters"]
+    assert "learning_rate" not in static and "epochs" not in static  # left to the tuning job
+    assert static["batch_size"] == "32" and static["sagemaker_program"] == "transfer_learning.py"
+    assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["training", "model", "code"]
 
 
 INVALID_IN_THE_STATE_MACHINE = [

@@ -1,5 +1,5 @@
 """Creates a team's synthesized pipelines stack in moto, in-process: what the foundation would have
-published (bucket, key, role, network, SSM parameters), the token table, topic, queue, functions
+published (bucket, key, role, network, its exports), the token table, topic, queue, functions
 with their asset code, state machines and EventBridge rules.
 """
 
@@ -84,7 +84,7 @@ def deploy(stack: StackTemplate, team: TeamConfig, region: str, jumpstart_cache:
     ``jumpstart_cache`` (a local copy of one), or the fixtures when it is None."""
     resolver = Resolver(region=region, account=ACCOUNT)
     _platform(team, region, resolver, stack, jumpstart_cache)
-    bucket = resolver.ref(_parameter_for(stack, "bucket-name"))
+    bucket = resolver.exports[f"tunestack-{team.name}-platform-bucket-name"]
     deployment = Deployment(region=region, bucket=bucket)
     role_arn = boto3.client("iam").create_role(RoleName="simulated-lambda", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
@@ -140,13 +140,6 @@ def deploy(stack: StackTemplate, team: TeamConfig, region: str, jumpstart_cache:
     return deployment
 
 
-def _parameter_for(stack: StackTemplate, field_name: str) -> str:
-    for name, parameter in stack.template.get("Parameters", {}).items():
-        if str(parameter.get("Default", "")).endswith(f"/platform/{field_name}"):
-            return name
-    raise KeyError(f"{stack.name} reads no platform parameter {field_name}")
-
-
 def _platform(
     team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate, jumpstart_cache: Path | None
 ) -> None:
@@ -155,6 +148,7 @@ def _platform(
     s3 = boto3.client("s3")
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})  # as the foundation's
     jumpstart_bucket(s3, region, location, jumpstart_cache)
     key_arn = boto3.client("kms").create_key(Description=f"tunestack {team.name} (simulated)")["KeyMetadata"]["Arn"]
     values = {
@@ -164,13 +158,8 @@ def _platform(
         "subnet-ids": ",".join(team.vpc.subnet_ids) if team.vpc else "subnet-0a00000000000001,subnet-0a00000000000002",
         "security-group-ids": "sg-0a000000000000001",
     }
-    ssm = boto3.client("ssm")
-    for name, parameter in stack.template.get("Parameters", {}).items():
-        default = str(parameter.get("Default", ""))
-        field_name = default.rsplit("/", 1)[-1]
-        if parameter["Type"].startswith("AWS::SSM::Parameter::Value") and field_name in values:
-            ssm.put_parameter(Name=default, Value=values[field_name], Type="String")
-            resolver.refs[name] = ssm.get_parameter(Name=default)["Parameter"]["Value"]
+    for field_name, value in values.items():
+        resolver.exports[f"tunestack-{team.name}-platform-{field_name}"] = value
 
 
 def jumpstart_bucket(s3: Any, region: str, location: dict[str, Any], catalog: Path | None) -> None:

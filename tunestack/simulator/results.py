@@ -160,7 +160,12 @@ def _reports(deployment: Deployment) -> dict[str, bytes]:
 def _published(deployment: Deployment) -> dict[str, Any]:
     """What the analysis left for the team: report objects (key -> bytes) and metric data points."""
     listed = boto3.client("s3").list_objects_v2(Bucket=deployment.bucket, Prefix="tuning/")
-    metrics = boto3.client("cloudwatch").list_metrics(Namespace="tunestack/Tuning")["Metrics"]
+    # Each team publishes into its own namespace, tunestack/<team>/Tuning.
+    metrics = [
+        m
+        for m in boto3.client("cloudwatch").list_metrics()["Metrics"]
+        if m["Namespace"].startswith("tunestack/") and m["Namespace"].endswith("/Tuning")
+    ]
     return {
         "reports": {o["Key"]: o["Size"] for o in listed.get("Contents", [])},
         "metrics": [

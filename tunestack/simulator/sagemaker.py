@@ -6,6 +6,7 @@ ListTrainingJobsForHyperParameterTuningJob).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+import boto3
 import regex
+from botocore.exceptions import ClientError
 
 from tunestack.simulator import tuning
 from tunestack.simulator.clock import SimClock
@@ -187,6 +190,21 @@ class SimulatedSageMaker:
         return response
 
 
+def _upload_artifact(description: dict[str, Any]) -> None:
+    """SageMaker writes a completed job's model.tar.gz to its output path once; the simulator
+    writes a small stand-in the first time the completed job is described."""
+    uri = (description.get("ModelArtifacts") or {}).get("S3ModelArtifacts", "")
+    if not uri.endswith(".tar.gz"):
+        return
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    s3 = boto3.client("s3")
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        with contextlib.suppress(ClientError):  # an output bucket the simulation did not create
+            s3.put_object(Bucket=bucket, Key=key, Body=b"simulated model artifact")
+
+
 @contextmanager
 def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]:
     from moto.sagemaker import models, responses
@@ -200,7 +218,6 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
     original_list_tags = backend_cls.list_tags
     original_create_tuning = backend_cls.create_hyper_parameter_tuning_job
     original_describe_tuning = backend_cls.describe_hyper_parameter_tuning_job
-    original_list_tuning = backend_cls.list_hyper_parameter_tuning_jobs
 
     reject = sim.reject
 
@@ -292,10 +309,11 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         reject("DescribeTrainingJob")
         found = sim.trial(training_job_name)
         if found is not None:
-            sim.calls["DescribeTrainingJob"] += 1
-            return found[0].describe_trial(found[1], sim.clock.now)
-        response = sim.describe(training_job_name, original_describe(self, training_job_name))
+            response = found[0].describe_trial(found[1], sim.clock.now)
+        else:
+            response = sim.describe(training_job_name, original_describe(self, training_job_name))
         sim.calls["DescribeTrainingJob"] += 1
+        _upload_artifact(response)
         return response
 
     def stop(self: Any, training_job_name: str) -> None:
@@ -319,11 +337,34 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         sim.calls["ListTags"] += 1
         return result
 
-    def list_tuning_jobs(self: Any, *args: Any, **kwargs: Any) -> Any:
-        reject("ListHyperParameterTuningJobs")
-        result = original_list_tuning(self, *args, **kwargs)
-        sim.calls["ListHyperParameterTuningJobs"] += 1
-        return result
+    original_search = backend_cls.search
+
+    def search(self: Any, resource: Any = None, search_expression: Any = None) -> Any:
+        """moto searches no tuning jobs; the one query tunestack makes ("Auto" warm start: the
+        team's tuning jobs by tag, newest first) is answered here, other queries by moto."""
+        if resource != "HyperParameterTuningJob":
+            return original_search(self, resource=resource, search_expression=search_expression)
+        reject("Search")
+        wanted = [
+            (f["Name"].removeprefix("Tags."), f["Value"])
+            for f in (search_expression or {}).get("Filters", [])
+            if f["Name"].startswith("Tags.") and f.get("Operator", "Equals") == "Equals"
+        ]
+        results = []
+        for job in reversed(list(self.hyper_parameter_tuning_jobs.values())):
+            tags = {t["Key"]: t["Value"] for t in job.tags}
+            if all(tags.get(key) == value for key, value in wanted):
+                results.append(
+                    {
+                        "HyperParameterTuningJob": {
+                            "HyperParameterTuningJobName": job.hyper_parameter_tuning_job_name,
+                            "HyperParameterTuningJobArn": job.arn,
+                            "Tags": job.tags,
+                        }
+                    }
+                )
+        sim.calls["Search"] += 1
+        return {"Results": results[:100]}
 
     def stop_response(self: Any) -> Any:
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
@@ -356,7 +397,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         mock.patch.object(backend_cls, "describe_training_job", describe),
         mock.patch.object(backend_cls, "stop_training_job", stop, create=True),
         mock.patch.object(backend_cls, "list_tags", list_tags),
-        mock.patch.object(backend_cls, "list_hyper_parameter_tuning_jobs", list_tuning_jobs),
+        mock.patch.object(backend_cls, "search", search),
         mock.patch.object(responses.SageMakerResponse, "stop_training_job", stop_response, create=True),
         simulated_endpoints(sim),
     ):

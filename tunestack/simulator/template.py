@@ -57,6 +57,7 @@ class Resolver:
     account: str
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)  # export name -> value, for Fn::ImportValue
 
     def pseudo(self) -> dict[str, str]:
         return {
@@ -89,6 +90,8 @@ class Resolver:
                 return self.ref(value)
             if key == "Fn::GetAtt":
                 return self.get_att(value[0], value[1])
+            if key == "Fn::ImportValue":
+                return self.exports[self.resolve(value)]
             if key == "Fn::Join":
                 return value[0].join(str(self.resolve(part)) for part in value[1])
             if key == "Fn::Split":

@@ -338,3 +338,12 @@ def test_dead_letter_queue_is_encrypted_so_eventbridge_can_deliver(
     _, queue = only(pipelines_templates[team], "AWS::SQS::Queue")
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     assert "KmsMasterKeyId" not in queue["Properties"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_state_machines_are_named_for_the_team_and_what_they_do(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    machines = pipelines_templates[team].find_resources("AWS::StepFunctions::StateMachine")
+    names = sorted(m["Properties"]["StateMachineName"] for m in machines.values())
+    assert names == [f"tunestack-{team}-deploy", f"tunestack-{team}-fine-tune", f"tunestack-{team}-tune"]

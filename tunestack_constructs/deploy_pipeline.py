@@ -213,6 +213,7 @@ class DeployPipeline(Construct):
             self,
             runtime,
             definition=validate.next(prepare.next(launch.next(done))),
+            name="deploy",
             comment="deploy a model to an endpoint",
             invoked=[self.validate_fn, self.prepare_fn, self.launch_fn, self.reconcile_fn],
             responders=[self.launch_fn, self.state_change_fn],

@@ -103,6 +103,7 @@ class FineTunePipeline(Construct):
             self,
             runtime,
             definition=validate.next(launch.next(requested)),
+            name="fine-tune",
             comment="fine-tune a model",
             invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn],
             responders=[self.launch_fn, self.state_change_fn],

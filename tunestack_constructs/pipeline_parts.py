@@ -215,12 +215,14 @@ def state_machine(
     runtime: PipelineRuntime,
     *,
     definition: sfn.IChainable,
+    name: str,
     comment: str,
     invoked: Sequence[lambda_.IFunction],
     responders: Sequence[lambda_.IFunction],
 ) -> sfn.StateMachine:
     """A Standard state machine logging ALL to a KMS log group, traced; ``responders`` may complete
-    its task tokens."""
+    its task tokens. Named ``tunestack-<team>-<name>``, so a team's console lists its three
+    machines by what they do (the name is part of the product's contract)."""
     machine_logs = logs.LogGroup(
         scope,
         "ExecutionLogs",
@@ -234,6 +236,7 @@ def state_machine(
         "StateMachine",
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         state_machine_type=sfn.StateMachineType.STANDARD,
+        state_machine_name=f"tunestack-{runtime.resources.team.name}-{name}",
         comment=f"tunestack {runtime.resources.team.name}: {comment}",
         tracing_enabled=True,
         logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=True),

@@ -204,6 +204,7 @@ class TunePipeline(Construct):
             self,
             runtime,
             definition=validate.next(launch.next(analyse.next(requested))),
+            name="tune",
             comment="tune hyperparameters",
             invoked=[self.validate_fn, self.launch_fn, self.reconcile_fn, self.analyse_fn],
             responders=[self.launch_fn, self.state_change_fn],

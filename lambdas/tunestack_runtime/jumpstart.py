@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
-from tunestack_runtime.instances import instance_family
+from tunestack_runtime.instances import has_local_storage, instance_family
 
 MANIFEST_KEY = "models_manifest.json"
 #: The entry point every JumpStart training script tarball runs (the SDK's TRAINING_ENTRY_POINT_SCRIPT_NAME).
@@ -200,9 +200,11 @@ class JumpStartModel:
         general = [m for m in self.spec.get("metrics") or [] if m["Name"] not in names]
         return [{"Name": m["Name"], "Regex": m["Regex"]} for m in general + specific]
 
-    def volume_size_gb(self, instance_type: str, takes_ebs_volume: bool) -> int:
+    def volume_size_gb(self, instance_type: str) -> int:
+        """The spec's ``training_volume_size`` where the instance takes an EBS volume; elsewhere
+        SageMaker uses the instance store and the SDK's default stands."""
         size = self.spec.get("training_volume_size")
-        return int(size) if takes_ebs_volume and size is not None else DEFAULT_VOLUME_SIZE_GB
+        return int(size) if size is not None and not has_local_storage(instance_type) else DEFAULT_VOLUME_SIZE_GB
 
     @property
     def compresses_output(self) -> bool:

@@ -231,7 +231,7 @@ def _jumpstart_recipe(
         dataset_layout=layouts.for_jumpstart(model.model_id, merged, tuned=tuned, where=hyperparameters_field),
         platform_channels=tuple(platform_channels),
         environment=environment,
-        volume_size_gb=model.volume_size_gb(instance_type, takes_volume_key(instance_type)),
+        volume_size_gb=model.volume_size_gb(instance_type),
         names_job_in_hyperparameters=True,
         eula_accepted=accept_eula,
         compressed_output=model.compresses_output,

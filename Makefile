@@ -17,7 +17,7 @@ CHECKOV_VENV := .venv-checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# tunestack.compliance_scan runs the checkov executable named here.
+# tools.compliance_scan runs the checkov executable named here.
 export TUNESTACK_CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
 .PHONY: help setup setup-in-parallel synth test lint bench clean constraints
@@ -59,11 +59,11 @@ node_modules/.installed: package.json package-lock.json
 
 synth: setup
 	$(CDK) synth --quiet --no-notices
-	$(BIN)/python -m tunestack.compliance_scan cdk.out
+	$(BIN)/python -m tools.compliance_scan cdk.out
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy tunestack tunestack_constructs stacks app.py lambdas/tunestack_runtime lambdas/tunestack_handlers
+	$(BIN)/mypy tunestack tunestack_runtime tools app.py
 
 test: lint
 	$(BIN)/python -m pytest

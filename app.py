@@ -5,8 +5,8 @@ import sys
 
 import aws_cdk as cdk
 
-from tunestack.app_factory import build_app
-from tunestack.config import TeamConfigError
+from tunestack.app.config import TeamConfigError
+from tunestack.app.factory import build_app
 
 app = cdk.App()
 try:

@@ -35,7 +35,7 @@ if sys.argv[2] == "empty":
     # One resource: CDK's built-in template validation refuses a stack with none.
     cdk.CfnWaitConditionHandle(cdk.Stack(app, "Empty"), "Nothing")
 else:
-    from tunestack.app_factory import build_app
+    from tunestack.app.factory import build_app
     build_app(app)
 app.synth()
 """
@@ -74,7 +74,7 @@ def synth() -> dict[str, Any]:
 
 
 def transitions() -> dict[str, Any]:
-    from tunestack.config import load_teams
+    from tunestack.app.config import load_teams
     from tunestack.simulator.assembly import ensure_synthesized
     from tunestack.simulator.harness import Simulator
 
@@ -107,7 +107,9 @@ def transitions() -> dict[str, Any]:
 
 
 def lambda_figures() -> dict[str, Any]:
-    source = ROOT / "lambdas"
+    from tunestack.constructs.lambda_code import lambda_code_directory
+
+    source = lambda_code_directory()
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "asset.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
@@ -119,8 +121,10 @@ def lambda_figures() -> dict[str, Any]:
     nothing = _median([PYTHON, "-S", "-c", "pass"], runs=7, env=env)
     boto3 = _median([PYTHON, "-c", "import boto3"], runs=7, env=env) - nothing
     handlers = {}
-    for module in sorted(p.stem for p in (source / "tunestack_handlers").glob("*.py") if p.stem != "__init__"):
-        handlers[module] = _median([PYTHON, "-c", f"import tunestack_handlers.{module}"], runs=7, env=env) - nothing
+    modules = sorted(p.stem for p in (source / "tunestack_runtime" / "handlers").glob("*.py") if p.stem != "__init__")
+    for module in modules:
+        imported = _median([PYTHON, "-c", f"import tunestack_runtime.handlers.{module}"], runs=7, env=env)
+        handlers[module] = imported - nothing
     slowest = max(handlers, key=lambda m: handlers[m])
     return {
         "asset_bytes": size,
@@ -164,7 +168,7 @@ def validator() -> dict[str, Any]:
             path = Path(tmp) / f"data{megabytes}.csv"
             _write_csv(path, megabytes)
             out = subprocess.run(
-                [PYTHON, "-c", _CSV, str(path), str(ROOT / "lambdas")], capture_output=True, text=True, check=True
+                [PYTHON, "-c", _CSV, str(path), str(ROOT)], capture_output=True, text=True, check=True
             ).stdout.split()
             figures[f"csv_{megabytes}mb"] = {
                 "mb_per_s": round(float(out[0]), 1),
@@ -220,7 +224,7 @@ class _ImageServer:
     def __init__(self, images: int, mode: str) -> None:
         import boto3
 
-        sys.path.insert(0, str(ROOT / "lambdas"))
+        sys.path.insert(0, str(ROOT))
         from tunestack_runtime.datasets import check_dataset, layouts
 
         self._check = lambda: check_dataset(self.s3, layouts.JPEG_IMAGES, "s3://bench/flowers/")

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from tunestack.app_factory import TeamStacks, build_app
+from tunestack.app.factory import TeamStacks, build_app
 
 ROOT = Path(__file__).resolve().parents[1]
 

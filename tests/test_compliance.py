@@ -14,9 +14,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from tests.conftest import Synthesized, synthesize
-from tunestack import compliance_scan
-from tunestack.app_factory import build_app
-from tunestack_constructs.compliance import acknowledge
+from tools import compliance_scan
+from tunestack.app.factory import build_app
+from tunestack.constructs.compliance import acknowledge
 
 
 def test_cdk_nag_report_has_no_unacknowledged_finding(synthesized: Synthesized) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tunestack.config import TeamConfigError, allow_destroy, load_teams
+from tunestack.app.config import TeamConfigError, allow_destroy, load_teams
 
 
 def team(**overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import yaml
 from aws_cdk.assertions import Match, Template
 
 from tests.conftest import Synthesized
-from tunestack_constructs.sagemaker_defaults import sdk_defaults_document
+from tunestack.constructs.sagemaker_defaults import sdk_defaults_document
 
 TEAMS = ["vision", "nlp"]
 
@@ -296,7 +296,7 @@ def test_sdk_defaults_are_written_to_the_bucket_with_the_team_key(
 
 
 def test_sdk_defaults_document_round_trips_as_sdk_yaml() -> None:
-    from tunestack_constructs.sagemaker_defaults import render_yaml
+    from tunestack.constructs.sagemaker_defaults import render_yaml
 
     doc = sdk_defaults_document(
         team_name="vision",

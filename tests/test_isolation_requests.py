@@ -406,6 +406,6 @@ def test_4_an_imported_vpc_is_checked_for_a_route_out_at_deployment(synthesized:
     (check,) = [r for r in t["Resources"].values() if r["Type"] == "Custom::TunestackRouteCheck"]
     assert check["Properties"]["SubnetIds"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
     (function,) = [r for k, r in t["Resources"].items() if r["Type"] == "AWS::Lambda::Function" and "RouteCheck" in k]
-    assert function["Properties"]["Handler"] == "tunestack_handlers.network_check.handler"
+    assert function["Properties"]["Handler"] == "tunestack_runtime.handlers.network_check.handler"
     created = template(out(synthesized), FOUNDATION)  # a created VPC has isolated subnets by construction
     assert not [r for r in created["Resources"].values() if r["Type"] == "Custom::TunestackRouteCheck"]

@@ -297,11 +297,11 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
         assert "017000801446:layer:AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert "KmsKeyArn" in props
-        assert props["Handler"].split(".")[:2] in (
-            ["tunestack_handlers", "fine_tune"],
-            ["tunestack_handlers", "tune"],
-            ["tunestack_handlers", "deploy"],
-            ["tunestack_handlers", "shared"],
+        assert props["Handler"].split(".")[:3] in (
+            ["tunestack_runtime", "handlers", "fine_tune"],
+            ["tunestack_runtime", "handlers", "tune"],
+            ["tunestack_runtime", "handlers", "deploy"],
+            ["tunestack_runtime", "handlers", "shared"],
         )
 
 

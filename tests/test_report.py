@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tunestack_runtime import leaderboard
-from tunestack_runtime.chart import JOB_COLOURS
 
-import tunestack.runtime_path  # noqa: F401
 from tests.conftest import ROOT
 from tests.runtime.test_chart import colours, decode
 from tunestack.cli import main
-from tunestack.report import best_so_far
+from tunestack.cli.report import best_so_far
+from tunestack_runtime import leaderboard
+from tunestack_runtime.chart import JOB_COLOURS
 
 SAMPLE = ROOT / "examples" / "leaderboard-xgboost.json"
 

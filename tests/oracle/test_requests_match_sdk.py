@@ -20,6 +20,8 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
+
+from tests.oracle.sagemaker_sdk import decoded_hyperparameters, sdk_training_request
 from tunestack_runtime import jumpstart
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.executions import Execution
@@ -27,8 +29,6 @@ from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.instances import has_local_storage
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.training_job import create_request, fine_tune_recipe
-
-from tests.oracle.sagemaker_sdk import decoded_hyperparameters, sdk_training_request
 
 CATALOG = Path(__file__).resolve().parents[2] / "tunestack" / "simulator" / "fixtures" / "jumpstart"
 REGIONS = ("us-east-1", "eu-west-1")

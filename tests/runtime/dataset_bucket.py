@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from tunestack_runtime.datasets import Layout, check_dataset
 
 BUCKET = "team-bucket"

@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 import pytest
+
 from tunestack_runtime import leaderboard
 from tunestack_runtime.chart import (
     BEST,

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+
+from tests.runtime.dataset_bucket import URI, DatasetBucket, _s3, bucket, where
 from tunestack_runtime.datasets import check_dataset, images, layouts, reading
 from tunestack_runtime.datasets.reading import Budget
 from tunestack_runtime.errors import InvalidDataset, InvalidInput
-
-from tests.runtime.dataset_bucket import URI, DatasetBucket, _s3, bucket, where
 
 __all__ = ["_s3", "bucket"]
 

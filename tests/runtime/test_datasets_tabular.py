@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tunestack_runtime.datasets import layouts
-from tunestack_runtime.errors import InvalidDataset
 
 from tests.runtime.dataset_bucket import DatasetBucket, _s3, bucket
+from tunestack_runtime.datasets import layouts
+from tunestack_runtime.errors import InvalidDataset
 
 __all__ = ["_s3", "bucket"]
 

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
+
+from tests.runtime.dataset_bucket import DatasetBucket, _s3, bucket, jsonl
 from tunestack_runtime.datasets import layouts, reading
 from tunestack_runtime.datasets.text_generation import InstructionRecords
 from tunestack_runtime.errors import InvalidDataset
-
-from tests.runtime.dataset_bucket import DatasetBucket, _s3, bucket, jsonl
 
 __all__ = ["_s3", "bucket"]
 

@@ -10,18 +10,18 @@ from typing import Any
 
 import boto3
 import pytest
-from tunestack_runtime import endpoint_lifecycle, jumpstart, token_store
-from tunestack_runtime.deploy_input import validate_deploy_input
-from tunestack_runtime.endpoint_plan import plan_deploy
-from tunestack_runtime.errors import EndpointBusy, InvalidInput, PolicyViolation
-from tunestack_runtime.executions import Execution
-from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, LAUNCH_TAG, MODEL_TAG, PIPELINE_TAG, TEAM_TAG
 
 from tests.runtime.test_job_lifecycle import RecordingStepFunctions
 from tests.runtime.test_tune_input import SEED_INPUT
 from tests.runtime.test_tune_plan import POLICY as TUNE_POLICY
 from tests.runtime.test_tune_plan import aws as tune_aws  # noqa: F401  (fixture)
 from tests.runtime.test_tune_plan import tuned
+from tunestack_runtime import endpoint_lifecycle, jumpstart, token_store
+from tunestack_runtime.deploy_input import validate_deploy_input
+from tunestack_runtime.endpoint_plan import plan_deploy
+from tunestack_runtime.errors import EndpointBusy, InvalidInput, PolicyViolation
+from tunestack_runtime.executions import Execution
+from tunestack_runtime.tags import EXECUTION_TAG, INFERENCE_IMAGE_TAG, LAUNCH_TAG, MODEL_TAG, PIPELINE_TAG, TEAM_TAG
 
 POLICY = dataclasses.replace(
     TUNE_POLICY,

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.policy import POLICY_ENVIRONMENT_VARIABLE, TeamPolicy

@@ -8,13 +8,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+
+from tests.runtime.test_fine_tune_input import INVALID, POLICY, VALID, mutate
 from tunestack_runtime.errors import InvalidInput, TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 
-from tests.runtime.test_fine_tune_input import INVALID, POLICY, VALID, mutate
-
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "lambdas" / "tunestack_runtime" / "schemas" / "fine-tune.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "tunestack_runtime" / "schemas" / "fine-tune.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 # Rules beyond a schema's reach: a metric regex that does not compile, duplicate metric names,

@@ -16,6 +16,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.runtime.test_fine_tune_input import POLICY as FINE_TUNE_POLICY
+from tests.runtime.test_fine_tune_input import VALID_WITH_DEPLOY
+from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
+from tests.runtime.test_tune_input import SEED_INPUT
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
@@ -23,11 +28,6 @@ from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 from tunestack_runtime.training_job import TrainingRecipe, create_request, create_tuning_request
 from tunestack_runtime.tune_input import validate_tune_input
-
-from tests.runtime.test_fine_tune_input import POLICY as FINE_TUNE_POLICY
-from tests.runtime.test_fine_tune_input import VALID_WITH_DEPLOY
-from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
-from tests.runtime.test_tune_input import SEED_INPUT
 
 SAGEMAKER_MAX_RUNTIME = 28 * 24 * 3600
 NAME_63 = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.instances import gpu_count, scaled_batch_size
 

@@ -9,15 +9,15 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from tunestack.simulator.clock import SimClock
+from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 from tunestack_runtime import job_lifecycle, token_store
 from tunestack_runtime.errors import JobConflict, TrainingJobFailed, TrainingJobTimedOut
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import KINDS, TRAINING
 from tunestack_runtime.sagemaker_errors import SageMakerThrottled, retrying_client
 from tunestack_runtime.tags import execution_tags
-
-from tunestack.simulator.clock import SimClock
-from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 
 REGION = "us-east-1"
 

@@ -11,6 +11,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from tests.runtime.test_fine_tune_input import POLICY, VALID
+from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
+from tests.runtime.test_tune_input import SEED_INPUT
 from tunestack_runtime import jumpstart
 from tunestack_runtime.builtin_algorithms import image_uri
 from tunestack_runtime.errors import InvalidInput
@@ -24,10 +28,6 @@ from tunestack_runtime.training_job import (
     output_artifact_uri,
 )
 from tunestack_runtime.tune_input import validate_tune_input
-
-from tests.runtime.test_fine_tune_input import POLICY, VALID
-from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
-from tests.runtime.test_tune_input import SEED_INPUT
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tunestack" / "simulator" / "fixtures" / "jumpstart"
 REGION = "eu-west-1"

@@ -56,7 +56,8 @@ def test_the_deployment_check_fails_cloudformation_on_a_route_out(monkeypatch: A
 
     import boto3
     from moto import mock_aws
-    from tunestack_handlers import network_check
+
+    from tunestack_runtime.handlers import network_check
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     sent: list[dict[str, Any]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.input_fields import MAX_INPUT_BYTES, check_input_size

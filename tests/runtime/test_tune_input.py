@@ -7,11 +7,11 @@ import dataclasses
 from typing import Any
 
 import pytest
-from tunestack_runtime.errors import InvalidInput, PolicyViolation
-from tunestack_runtime.tune_input import validate_tune_input
 
 from tests.runtime.test_fine_tune_input import POLICY as FINE_TUNE_POLICY
 from tests.runtime.test_tuning_config import SEED_CONFIG, SEED_STATIC
+from tunestack_runtime.errors import InvalidInput, PolicyViolation
+from tunestack_runtime.tune_input import validate_tune_input
 
 POLICY = dataclasses.replace(
     FINE_TUNE_POLICY,

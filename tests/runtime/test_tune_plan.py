@@ -10,16 +10,16 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from tunestack_runtime import jumpstart
-from tunestack_runtime.errors import InvalidDataset, InvalidInput, PolicyViolation
-from tunestack_runtime.executions import Execution
-from tunestack_runtime.tune_plan import plan_tuning, tuning_job_name
 
 from tests.runtime.test_jumpstart_and_request import FIXTURES, REGION, TEAM
 from tests.runtime.test_tune_input import POLICY as TUNE_POLICY
 from tests.runtime.test_tune_input import SEED_INPUT
 from tunestack.simulator.clock import SimClock
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
+from tunestack_runtime import jumpstart
+from tunestack_runtime.errors import InvalidDataset, InvalidInput, PolicyViolation
+from tunestack_runtime.executions import Execution
+from tunestack_runtime.tune_plan import plan_tuning, tuning_job_name
 
 POLICY = dataclasses.replace(
     TUNE_POLICY,

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from tunestack_runtime import tuning_analysis
 
 from tests.runtime.test_leaderboard import CURRENT, PARENT
+from tunestack_runtime import tuning_analysis
 
 
 class TuningSageMaker:

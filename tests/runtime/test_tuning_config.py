@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from tunestack_runtime.builtin_algorithms import METRICS
 from tunestack_runtime.tuning_config import (
     TuningConfigError,

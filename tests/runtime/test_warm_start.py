@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from tunestack_runtime.tuning_config import WarmStart
 from tunestack_runtime.warm_start import TuningRun, check_parents, choose_auto, incompatibility
 

@@ -9,11 +9,10 @@ from pathlib import Path
 SOURCES = (
     "app.py",
     "cdk.json",
-    "stacks",
-    "tunestack_constructs",
-    "lambdas",
-    "tunestack/config.py",
-    "tunestack/app_factory.py",
+    "tunestack/app",
+    "tunestack/stacks",
+    "tunestack/constructs",
+    "tunestack_runtime",
 )
 
 
@@ -36,7 +35,7 @@ def ensure_synthesized(root: Path) -> Path:
         return outdir
     import aws_cdk as cdk
 
-    from tunestack.app_factory import build_app
+    from tunestack.app.factory import build_app
 
     print("tunestack: synthesizing the app to cdk.out (sources changed)", file=sys.stderr)
     context = json.loads((root / "cdk.json").read_text())["context"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from tunestack.config import TeamConfig
+from tunestack.app.config import TeamConfig
 from tunestack.simulator.template import Resolver, StackTemplate
 
 ACCOUNT = "123456789012"

@@ -16,7 +16,7 @@ from unittest import mock
 
 import boto3
 
-from tunestack.config import TeamConfig
+from tunestack.app.config import TeamConfig
 from tunestack.simulator.clock import SimClock, simulated_time
 from tunestack.simulator.deployment import (
     ACCOUNT,

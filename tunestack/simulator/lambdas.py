@@ -181,7 +181,7 @@ def _load_handler(asset_dir: str, handler: str) -> Callable[[Any, Any], Any]:
         if asset_dir in sys.path:
             sys.path.remove(asset_dir)
         sys.path.insert(0, asset_dir)
-        for name in [m for m in sys.modules if m.split(".")[0] in {"tunestack_handlers", "tunestack_runtime"}]:
+        for name in [m for m in sys.modules if m.split(".")[0] == "tunestack_runtime"]:
             del sys.modules[name]
     module = importlib.import_module(module_name)
     return getattr(module, function_name)  # type: ignore[no-any-return]

@@ -8,13 +8,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.foundation_stack import FoundationStack
-from tunestack_constructs.compliance import annotate_cdk_provider_functions
-from tunestack_constructs.deploy_pipeline import DeployPipeline
-from tunestack_constructs.fine_tune_pipeline import FineTunePipeline
-from tunestack_constructs.pipeline_runtime import PipelineRuntime, TeamResources
-from tunestack_constructs.platform_parameters import read_platform_values
-from tunestack_constructs.tune_pipeline import TunePipeline
+from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs.deploy_pipeline import DeployPipeline
+from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
+from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
+from tunestack.constructs.platform_parameters import read_platform_values
+from tunestack.constructs.tune_pipeline import TunePipeline
+from tunestack.stacks.foundation_stack import FoundationStack
 
 
 class PipelinesStack(cdk.Stack):

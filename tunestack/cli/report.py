@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
-
 # isort: split
 from tunestack_runtime.chart import best_so_far, render_png
 from tunestack_runtime.leaderboard import Leaderboard

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tunestack_constructs.compliance import acknowledge, skip_checkov
+from tunestack.constructs.compliance import acknowledge, skip_checkov
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
-from stacks.foundation_stack import FoundationStack
-from stacks.pipelines_stack import PipelinesStack
-from tunestack.config import (
+from tunestack.app.config import (
     ALLOW_DESTROY_CONTEXT_KEY,
     TEAMS_CONTEXT_KEY,
     TeamConfig,
     allow_destroy,
     load_teams,
 )
-from tunestack_constructs.sagemaker_execution_role import TEAM_TAG_KEY
+from tunestack.constructs.sagemaker_execution_role import TEAM_TAG_KEY
+from tunestack.stacks.foundation_stack import FoundationStack
+from tunestack.stacks.pipelines_stack import PipelinesStack
 
 #: The cdk-nag packs every synth runs; a finding of any of them fails it.
 NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks)

@@ -6,10 +6,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from tunestack_constructs import pipeline_parts as parts
-from tunestack_constructs import sagemaker_statements as statements
-from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
-from tunestack_constructs.pipeline_runtime import (
+from tunestack.constructs import pipeline_parts as parts
+from tunestack.constructs import sagemaker_statements as statements
+from tunestack.constructs.deploy_pipeline import acknowledge_nested, nested_deploy
+from tunestack.constructs.pipeline_runtime import (
     WHY_JUMPSTART_SPECS,
     PipelineRuntime,
     acknowledge_wildcards,
@@ -25,7 +25,7 @@ class FineTunePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         guardrails = runtime.guardrails
-        handler = "tunestack_handlers.fine_tune"
+        handler = "tunestack_runtime.handlers.fine_tune"
         self.validate_fn = runtime.function(
             self,
             "Validate",

@@ -19,9 +19,9 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-from tunestack_runtime.instances import has_local_storage
 
-from tunestack_constructs.team_tags import TEAM_TAG_KEY, tag_statements
+from tunestack.constructs.team_tags import TEAM_TAG_KEY, tag_statements
+from tunestack_runtime.instances import has_local_storage
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,7 @@
 
 cdk-nag already ran during synthesis (it is a validation plugin of the app); this module runs the
 template scanners and summarizes what was acknowledged, so ``make synth`` and the tests apply the
-same gates. ``python -m tunestack.compliance_scan cdk.out`` exits 1 when a gate fails.
+same gates. ``python -m tools.compliance_scan cdk.out`` exits 1 when a gate fails.
 
 checkov is not installed in the project's environment: it pins boto3 and botocore exactly, so it
 lives in an environment of its own (``.venv-checkov``, made by the Makefile) and runs as a tool.

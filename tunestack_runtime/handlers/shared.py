@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
+
 from tunestack_runtime import job_lifecycle
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import KINDS

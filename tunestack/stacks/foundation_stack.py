@@ -7,14 +7,14 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from tunestack.config import TeamConfig
-from tunestack_constructs.compliance import annotate_cdk_provider_functions
-from tunestack_constructs.job_network import JobNetwork
-from tunestack_constructs.platform_parameters import PlatformExports, PlatformValues
-from tunestack_constructs.sagemaker_defaults import SageMakerDefaults
-from tunestack_constructs.sagemaker_execution_role import SageMakerExecutionRole, protect_deployed_models
-from tunestack_constructs.secure_bucket import AccessLogBucket, SecureBucket
-from tunestack_constructs.team_key import TeamKey
+from tunestack.app.config import TeamConfig
+from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs.job_network import JobNetwork
+from tunestack.constructs.platform_parameters import PlatformExports, PlatformValues
+from tunestack.constructs.sagemaker_defaults import SageMakerDefaults
+from tunestack.constructs.sagemaker_execution_role import SageMakerExecutionRole, protect_deployed_models
+from tunestack.constructs.secure_bucket import AccessLogBucket, SecureBucket
+from tunestack.constructs.team_key import TeamKey
 
 
 class FoundationStack(cdk.Stack):

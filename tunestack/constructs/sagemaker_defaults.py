@@ -19,9 +19,9 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
-from tunestack_constructs.team_key import log_group_name
-from tunestack_constructs.team_tags import TEAM_TAG_KEY
+from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge
+from tunestack.constructs.team_key import log_group_name
+from tunestack.constructs.team_tags import TEAM_TAG_KEY
 
 CONFIG_OBJECT_KEY = "sagemaker-sdk/config.yaml"
 

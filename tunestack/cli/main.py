@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tunestack.config import TeamConfig, TeamConfigError, load_teams
+from tunestack.app.config import TeamConfig, TeamConfigError, load_teams
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The CDK app the command works on: the current folder (its cdk.json and cdk.out).
+ROOT = Path.cwd()
 KINDS = ("fine-tune", "tune", "deploy")
 
 
@@ -103,7 +104,7 @@ def _read_input(path: Path) -> tuple[Any, str | None]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from tunestack.offline_validation import validate_offline
+    from tunestack.cli.offline_validation import validate_offline
 
     team = _team(args.team)
     payload, problem = _read_input(args.file)
@@ -212,7 +213,7 @@ def _check_jumpstart_cache(folder: Path) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tunestack.report import load_leaderboard, render
+    from tunestack.cli.report import load_leaderboard, render
 
     if not args.leaderboard.is_file():
         raise UsageError(f"{args.leaderboard}: no such file")

@@ -8,10 +8,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import region_info
 from constructs import Construct
-from tunestack_runtime.image_registries import image_accounts, regions
 
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
-from tunestack_constructs.team_tags import DEPLOYER_TAG_KEY, TEAM_TAG_KEY, tag_statements
+from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
+from tunestack.constructs.team_tags import DEPLOYER_TAG_KEY, TEAM_TAG_KEY, tag_statements
+from tunestack_runtime.image_registries import image_accounts, regions
 
 __all__ = ["TEAM_TAG_KEY", "SageMakerExecutionRole", "image_repositories", "protect_deployed_models"]
 

@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 import boto3
+
 from tunestack_runtime import endpoint_lifecycle
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.executions import Execution
+from tunestack_runtime.handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
 from tunestack_runtime.policy import TeamPolicy
-
-from tunestack_handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
 
 #: EventBridge spells endpoint states in capitals; the API in CamelCase.
 _EVENT_STATUS = {"IN_SERVICE": "InService", "FAILED": "Failed"}

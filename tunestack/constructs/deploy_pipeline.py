@@ -11,16 +11,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from tunestack_constructs import pipeline_parts as parts
-from tunestack_constructs import sagemaker_statements as statements
-from tunestack_constructs.compliance import acknowledge, nag_resource
-from tunestack_constructs.pipeline_runtime import (
+from tunestack.constructs import pipeline_parts as parts
+from tunestack.constructs import sagemaker_statements as statements
+from tunestack.constructs.compliance import acknowledge, nag_resource
+from tunestack.constructs.pipeline_runtime import (
     PipelineRuntime,
     acknowledge_wildcards,
     grant_key_use,
     grant_reads,
 )
-from tunestack_constructs.team_tags import DEPLOYER_TAG_KEY
+from tunestack.constructs.team_tags import DEPLOYER_TAG_KEY
 
 #: EventBridge spells endpoint states in capitals; both spellings are matched, the handler
 #: describes the endpoint either way.
@@ -32,7 +32,7 @@ class DeployPipeline(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime) -> None:
         super().__init__(scope, construct_id)
-        handler = "tunestack_handlers.deploy"
+        handler = "tunestack_runtime.handlers.deploy"
         self.validate_fn = runtime.function(
             self,
             "Validate",

@@ -6,10 +6,17 @@ import os
 from typing import Any
 
 import boto3
+
 from tunestack_runtime import datasets
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
+from tunestack_runtime.handlers.shared import (
+    complete_from_event,
+    launch_from_event,
+    logger,
+    reconcile_named,
+)
 from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
@@ -17,13 +24,6 @@ from tunestack_runtime.training_job import (
     create_request,
     fine_tune_recipe,
     output_artifact_uri,
-)
-
-from tunestack_handlers.shared import (
-    complete_from_event,
-    launch_from_event,
-    logger,
-    reconcile_named,
 )
 
 

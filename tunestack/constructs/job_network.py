@@ -12,10 +12,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from tunestack.config import ImportedVpc
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, skip_checkov
-from tunestack_constructs.pipeline_runtime import LAMBDA_SOURCE
-from tunestack_constructs.team_key import log_group_name
+from tunestack.app.config import ImportedVpc
+from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, skip_checkov
+from tunestack.constructs.lambda_code import lambda_code_directory
+from tunestack.constructs.team_key import log_group_name
 
 
 class JobNetwork(Construct):
@@ -148,8 +148,8 @@ class JobNetwork(Construct):
             self,
             "RouteCheck",
             runtime=lambda_.Runtime.PYTHON_3_13,
-            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache"]),
-            handler="tunestack_handlers.network_check.handler",
+            code=lambda_.Code.from_asset(str(lambda_code_directory())),
+            handler="tunestack_runtime.handlers.network_check.handler",
             role=role,
             timeout=cdk.Duration.minutes(2),
             memory_size=128,

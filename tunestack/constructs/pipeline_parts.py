@@ -15,11 +15,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
-from tunestack_runtime.tags import PIPELINE_TAG, TEAM_TAG
 
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
-from tunestack_constructs.pipeline_runtime import PipelineRuntime, grant_waiting
-from tunestack_constructs.team_key import log_group_name
+from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
+from tunestack.constructs.pipeline_runtime import PipelineRuntime, grant_waiting
+from tunestack.constructs.team_key import log_group_name
+from tunestack_runtime.tags import PIPELINE_TAG, TEAM_TAG
 
 #: Errors worth retrying: the Lambda service's own, and SageMaker throttling, which every SageMaker
 #: call of every handler reports by this name (``tunestack_runtime.sagemaker_errors``).
@@ -141,7 +141,7 @@ class WaitingFunctions:
     handler of aborted or timed-out executions."""
 
     def __init__(self, scope: Construct, runtime: PipelineRuntime, *, module: str, noun: str, on_end: str) -> None:
-        handler = f"tunestack_handlers.{module}"
+        handler = f"tunestack_runtime.handlers.{module}"
         self.launch = runtime.function(
             scope, "Launch", handler=f"{handler}.launch", description=f"Stores the task token and starts the {noun}"
         )
@@ -158,7 +158,7 @@ class WaitingFunctions:
         self.execution_end = runtime.function(
             scope,
             "OnExecutionEnd",
-            handler="tunestack_handlers.shared.on_execution_end",
+            handler="tunestack_runtime.handlers.shared.on_execution_end",
             asynchronous=True,
             description=on_end,
         )

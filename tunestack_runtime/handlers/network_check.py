@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 import boto3
+
 from tunestack_runtime.routes import routes_out
 
 

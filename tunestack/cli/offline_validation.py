@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import tunestack.runtime_path  # noqa: F401  (the runtime ships in the Lambda asset)
-from tunestack.config import TeamConfig
+from tunestack.app.config import TeamConfig
 
 # isort: split
 from tunestack_runtime.deploy_input import validate_deploy_input

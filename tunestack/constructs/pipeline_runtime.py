@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,14 +16,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tunestack.config import TeamConfig
-from tunestack_constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource, skip_checkov
-from tunestack_constructs.platform_parameters import split
-from tunestack_constructs.sagemaker_execution_role import jumpstart_bucket_arn
-from tunestack_constructs.sagemaker_statements import Guardrails
-from tunestack_constructs.team_key import log_group_name
+from tunestack.app.config import TeamConfig
+from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource, skip_checkov
+from tunestack.constructs.lambda_code import lambda_code_directory
+from tunestack.constructs.platform_parameters import split
+from tunestack.constructs.sagemaker_execution_role import jumpstart_bucket_arn
+from tunestack.constructs.sagemaker_statements import Guardrails
+from tunestack.constructs.team_key import log_group_name
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: AWS's public Powertools for AWS Lambda (Python) v3 layer for the runtime above; not vendored.
 POWERTOOLS_LAYER = (
@@ -53,9 +52,7 @@ class PipelineRuntime(Construct):
         super().__init__(scope, construct_id)
         self.resources = resources
         key = resources.key
-        self.code = lambda_.Code.from_asset(
-            str(LAMBDA_SOURCE), exclude=["**/__pycache__", "**/*.pyc", "**/.mypy_cache"]
-        )
+        self.code = lambda_.Code.from_asset(str(lambda_code_directory()))
         self.log_group = logs.LogGroup(
             self,
             "Logs",

@@ -7,19 +7,19 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from tunestack_runtime.tuning_analysis import metric_namespace
 
-from tunestack_constructs import pipeline_parts as parts
-from tunestack_constructs import sagemaker_statements as statements
-from tunestack_constructs.deploy_pipeline import acknowledge_nested, nested_deploy
-from tunestack_constructs.pipeline_runtime import (
+from tunestack.constructs import pipeline_parts as parts
+from tunestack.constructs import sagemaker_statements as statements
+from tunestack.constructs.deploy_pipeline import acknowledge_nested, nested_deploy
+from tunestack.constructs.pipeline_runtime import (
     WHY_JUMPSTART_SPECS,
     PipelineRuntime,
     acknowledge_wildcards,
     grant_key_use,
     grant_reads,
 )
-from tunestack_constructs.team_tags import TEAM_TAG_KEY
+from tunestack.constructs.team_tags import TEAM_TAG_KEY
+from tunestack_runtime.tuning_analysis import metric_namespace
 
 TUNING_JOB = "hyper-parameter-tuning-job"
 
@@ -33,7 +33,7 @@ class TunePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         guardrails = runtime.guardrails
-        handler = "tunestack_handlers.tune"
+        handler = "tunestack_runtime.handlers.tune"
         self.validate_fn = runtime.function(
             self,
             "Validate",

@@ -6,19 +6,19 @@ import os
 from typing import Any
 
 import boto3
+
 from tunestack_runtime import tuning_analysis
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.job_kinds import TUNING
-from tunestack_runtime.policy import TeamPolicy
-from tunestack_runtime.tune_plan import plan_tuning
-
-from tunestack_handlers.shared import (
+from tunestack_runtime.handlers.shared import (
     complete_from_event,
     launch_from_event,
     logger,
     reconcile_named,
     sagemaker,
 )
+from tunestack_runtime.job_kinds import TUNING
+from tunestack_runtime.policy import TeamPolicy
+from tunestack_runtime.tune_plan import plan_tuning
 
 
 @logger.inject_lambda_context(log_event=False)

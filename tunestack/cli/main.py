@@ -13,8 +13,8 @@ from typing import Any
 
 from tunestack.app.config import TeamConfig, TeamConfigError, load_teams
 
-#: The CDK app the command works on: the current folder (its cdk.json and cdk.out).
-ROOT = Path.cwd()
+#: The CDK app the command works on: the current folder when it holds a cdk.json, else this checkout.
+ROOT = Path.cwd() if (Path.cwd() / "cdk.json").is_file() else Path(__file__).resolve().parents[2]
 KINDS = ("fine-tune", "tune", "deploy")
 
 

@@ -79,7 +79,7 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
     given = [key for key in _SOURCES if key in payload]
     if len(given) != 1:
         problems.shape.append(
-            "$: give exactly one of TrainingJobName, TuningJobName (its best training job) or ModelPackageArn "
+            "$: give exactly one of TrainingJobName or TuningJobName (its best training job), or ModelPackageArn "
             f"(an approved model version), got {given or 'none'}"
         )
     training = payload.get("TrainingJobName")

@@ -492,6 +492,27 @@ def check_serves(model: RegisteredModel, instance_type: str, where: str = "$.Ins
         )
 
 
+def deploy_source(
+    sagemaker: Any,
+    policy: TeamPolicy,
+    s3: Any,
+    *,
+    training_job: str | None,
+    tuning_job: str | None,
+    model_package_arn: str | None,
+    instance_type: str,
+) -> tuple[ModelSource, Container]:
+    """What a deploy serves on ``instance_type``: an approved version's container as registered, or
+    a training job's (a tuning job's best) as ``hosting`` resolves it. ``endpoint_plan.plan_deploy``
+    calls this in place of ``model_source`` + ``serving_container``."""
+    if model_package_arn is not None:
+        model = approved_version(sagemaker, policy, model_package_arn)
+        check_serves(model, instance_type)
+        return model.source, model.container
+    source = model_source(sagemaker, policy, training_job=training_job, tuning_job=tuning_job)
+    return source, serving_container(source, instance_type, policy, s3, "$.InstanceType")
+
+
 # --- approval deploys --------------------------------------------------------------------------
 
 

@@ -352,6 +352,20 @@ def test_only_an_approved_version_deploys(aws: dict[str, Any]) -> None:
         model_registry.check_serves(model, "ml.p3.2xlarge")
 
 
+def test_deploy_serves_a_version_as_registered_and_a_job_as_before(aws: dict[str, Any]) -> None:
+    training_job(aws, "churn-xgb", {TEAM_TAG: "nlp", MODEL_TAG: "xgboost:1.7-1"})
+    arn = registered(aws, TrainingJobName="churn-xgb", ApprovalStatus="Approved")["ModelPackageArn"]
+    common = {"training_job": None, "tuning_job": None, "instance_type": "ml.m5.xlarge"}
+    source, container = model_registry.deploy_source(
+        aws["sagemaker"], POLICY, aws["s3"], model_package_arn=arn, **common
+    )
+    from_job = model_registry.deploy_source(
+        aws["sagemaker"], POLICY, aws["s3"], model_package_arn=None, **{**common, "training_job": "churn-xgb"}
+    )
+    assert (source.model_data_url, container) == (from_job[0].model_data_url, from_job[1])
+    assert source.training_job_name == "churn-xgb"
+
+
 def test_a_version_of_a_group_that_is_not_the_teams_is_refused(aws: dict[str, Any]) -> None:
     aws["sagemaker"].create_model_package_group(
         ModelPackageGroupName="nlp-stolen", Tags=[{"Key": TEAM_TAG, "Value": "cv"}]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -227,3 +229,63 @@ def test_error_message_lists_every_problem() -> None:
 )
 def test_allow_destroy_needs_an_explicit_true(value: Any, expected: bool) -> None:
     assert allow_destroy(value) is expected
+
+
+def _build(teams: list[dict[str, Any]], **context: Any) -> Any:
+    import aws_cdk as cdk
+
+    from tunestack.app.factory import build_app
+
+    app = cdk.App(context={"teams": teams, **context})
+    built = build_app(app)
+    return app, built
+
+
+def test_a_team_that_would_need_an_aws_look_up_names_the_field_that_avoids_it() -> None:
+    """account + region and no vpc: the created VPC's zones could only be looked up in the account."""
+    with pytest.raises(TeamConfigError) as caught:
+        _build([team(), team(name="ads", account="111122223333", region="eu-west-1")])
+    (problem,) = caught.value.problems
+    assert problem.startswith("team 'ads' (teams[1]): field 'availabilityZones': required when 'account' and 'region'")
+    assert '["eu-west-1a", "eu-west-1b"]' in problem and "'vpc'" in problem
+
+
+def test_named_zones_synthesize_without_any_look_up() -> None:
+    zones = ["eu-west-1b", "eu-west-1c"]
+    app, (stacks,) = _build([team(account="111122223333", region="eu-west-1", availabilityZones=zones)])
+    assembly = app.synth()
+    manifest = json.loads((Path(assembly.directory) / "manifest.json").read_text())
+    assert "missing" not in manifest  # nothing for the CLI to look up
+    template = assembly.get_stack_artifact(stacks.foundation.artifact_id).template
+    subnets = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"]
+    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets) == zones
+
+
+def test_a_cached_look_up_needs_no_zones() -> None:
+    cached = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b"]}
+    _, (stacks,) = _build([team(account="111122223333", region="eu-west-1")], **cached)
+    assert stacks.foundation.network.vpc.availability_zones == ["eu-west-1a", "eu-west-1b"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "why"),
+    [
+        ({"availabilityZones": ["eu-west-1a"]}, "at least two availability zones"),
+        ({"availabilityZones": ["eu-west-1a", "eu-west-1a"]}, "lists a zone twice"),
+        ({"region": "eu-west-1", "availabilityZones": ["us-east-1a", "us-east-1b"]}, "must be in region 'eu-west-1'"),
+        (
+            {
+                "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+                "vpc": {
+                    "vpcId": "vpc-0a1b2c3d",
+                    "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                    "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+                },
+            },
+            "only for a created VPC",
+        ),
+    ],
+)
+def test_bad_zones_are_named(overrides: dict[str, Any], why: str) -> None:
+    problems = problems_of([team(**overrides)])
+    assert any("field 'availabilityZones'" in p and why in p for p in problems), problems

@@ -8,7 +8,7 @@ platform engineer fixes a bad ``cdk.json`` in one pass instead of one ``cdk synt
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ _TEAM_KEYS = {
     "defaultInstanceTypes",
     "limits",
     "vpc",
+    "availabilityZones",
     "networkIsolation",
 }
 _INSTANCE_KINDS = ("training", "hosting")
@@ -86,6 +87,9 @@ class TeamConfig(TeamSettings):
     account: str | None = None
     region: str | None = None
     vpc: ImportedVpc | None = None
+    #: The zones of the VPC created for the team (no ``vpc``); needed with ``account`` and
+    #: ``region``, where CDK would otherwise look them up in the account while synthesizing.
+    availability_zones: tuple[str, ...] | None = None
 
     @property
     def stack_prefix(self) -> str:
@@ -139,6 +143,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
     defaults = _parse_defaults(raw.get("defaultInstanceTypes"), allowed, label, problems)
     limits = _parse_limits(raw.get("limits"), label, problems)
     vpc = _parse_vpc(raw.get("vpc"), label, problems)
+    zones = _parse_zones(raw, region, label, problems)
     isolation = raw.get("networkIsolation", "required")
     if isolation not in NETWORK_ISOLATION_MODES:
         problems.append(
@@ -156,6 +161,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         default_instance_types=defaults,
         limits=limits,
         vpc=vpc,
+        availability_zones=zones,
         network_isolation=isolation,
     )
 
@@ -300,6 +306,50 @@ def _parse_vpc(raw: Any, label: str, problems: list[str]) -> ImportedVpc | None:
         return None
     assert isinstance(vpc_id, str) and isinstance(subnets, list) and isinstance(azs, list)
     return ImportedVpc(vpc_id=vpc_id, subnet_ids=tuple(subnets), availability_zones=tuple(azs))
+
+
+def _parse_zones(raw: Mapping[str, Any], region: str | None, label: str, problems: list[str]) -> tuple[str, ...] | None:
+    zones = raw.get("availabilityZones")
+    if zones is None:
+        return None
+    where = f"{label}: field 'availabilityZones'"
+    if "vpc" in raw:
+        problems.append(f"{where}: only for a created VPC; an existing one names its zones in vpc.availabilityZones")
+        return None
+    if not isinstance(zones, list) or len(zones) < 2 or not all(isinstance(z, str) and _AZ.match(z) for z in zones):
+        problems.append(f"{where}: must list at least two availability zones such as eu-west-1a, got {zones!r}")
+        return None
+    if len(set(zones)) != len(zones):
+        problems.append(f"{where}: lists a zone twice: {zones!r}")
+        return None
+    if region is not None and any(not z.startswith(region) or not z[len(region) :].isalpha() for z in zones):
+        problems.append(f"{where}: every zone must be in region {region!r}, got {zones!r}")
+        return None
+    return tuple(zones)
+
+
+#: The context key under which CDK caches an account's availability zones (aws-cdk-lib 2.275.0,
+#: core/lib/context-provider.js: "<provider>:account=<account>:region=<region>").
+def _zones_context_key(account: str, region: str) -> str:
+    return f"availability-zones:account={account}:region={region}"
+
+
+def lookup_problems(teams: Sequence[TeamConfig], context: Callable[[str], Any]) -> list[str]:
+    """The configurations ``cdk synth`` could only complete by calling AWS, one line each naming the
+    team and the field that avoids the call: synthesizing never needs credentials."""
+    problems = []
+    for index, team in enumerate(teams):
+        if team.account is None or team.region is None or team.vpc is not None or team.availability_zones:
+            continue
+        if context(_zones_context_key(team.account, team.region)) is not None:
+            continue  # looked up once with credentials, and cached in cdk.context.json
+        problems.append(
+            f"team {team.name!r} (teams[{index}]): field 'availabilityZones': required when 'account' and 'region' "
+            f"are set and no 'vpc' is given: the VPC created for the team needs two zones of {team.region}, which "
+            f"CDK could only look up in account {team.account} (e.g. \"availabilityZones\": "
+            f"[\"{team.region}a\", \"{team.region}b\"]); or name an existing VPC with 'vpc'"
+        )
+    return problems
 
 
 def allow_destroy(context_value: Any) -> bool:

@@ -10,8 +10,10 @@ from tunestack.app.config import (
     ALLOW_DESTROY_CONTEXT_KEY,
     TEAMS_CONTEXT_KEY,
     TeamConfig,
+    TeamConfigError,
     allow_destroy,
     load_teams,
+    lookup_problems,
 )
 from tunestack.constructs.compliance import NAG_PACKS
 from tunestack.constructs.sagemaker_execution_role import TEAM_TAG_KEY
@@ -34,6 +36,9 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
     neither fixed nor acknowledged.
     """
     teams = load_teams(app.node.try_get_context(TEAMS_CONTEXT_KEY))
+    problems = lookup_problems(teams, app.node.try_get_context)
+    if problems:
+        raise TeamConfigError(problems)
     destroy = allow_destroy(app.node.try_get_context(ALLOW_DESTROY_CONTEXT_KEY))
     built = []
     for team in teams:

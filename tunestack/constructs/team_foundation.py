@@ -7,6 +7,8 @@ hardened. Every resource is a public attribute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -31,7 +33,9 @@ class TeamFoundation(Construct):
     Given resources are used as they are: an imported key or bucket cannot take the key-policy and
     bucket-policy statements the created ones carry (CloudWatch Logs' use of the key, the deny on
     overwriting deployed models); their owner provides those. ``security_group`` and
-    ``vpc_subnets`` need ``vpc``.
+    ``vpc_subnets`` need ``vpc``. ``availability_zones`` names the created VPC's two zones; left out,
+    an environment-agnostic stack uses the region's first two and a stack with an account and region
+    has CDK look them up in the account (cached in cdk.context.json).
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class TeamFoundation(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         sagemaker_role: iam.IRole | None = None,
+        availability_zones: Sequence[str] | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -55,6 +60,8 @@ class TeamFoundation(Construct):
             problems.append("vpc_subnets: selects subnets of a given vpc; pass vpc too (or leave both out)")
         if vpc is None and security_group is not None:
             problems.append("security_group: belongs to a given vpc; pass vpc too (or leave both out)")
+        if vpc is not None and availability_zones:
+            problems.append("availability_zones: only for the VPC created for the team; a given vpc has its own")
         if problems:
             raise TeamPropsError(self.node.path or construct_id, problems)
         self.settings = settings
@@ -83,6 +90,7 @@ class TeamFoundation(Construct):
             vpc=vpc,
             vpc_subnets=vpc_subnets,
             security_group=security_group,
+            availability_zones=availability_zones,
             removal_policy=removal_policy,
         )
         self.sagemaker_role: iam.IRole = sagemaker_role or SageMakerExecutionRole(

@@ -38,11 +38,17 @@ class FoundationStack(cdk.Stack):
             **kwargs,
         )
         self.team = team
+        self._zones = list(team.availability_zones or ())
         removal = cdk.RemovalPolicy.DESTROY if allow_destroy else cdk.RemovalPolicy.RETAIN
         # "Default" adds nothing to the logical ids: the resources keep the ids they had when the
         # stack created them itself.
         self.foundation = TeamFoundation(
-            self, "Default", settings=team, vpc=self._imported_vpc(team), removal_policy=removal
+            self,
+            "Default",
+            settings=team,
+            vpc=self._imported_vpc(team),
+            availability_zones=team.availability_zones,
+            removal_policy=removal,
         )
         self.key = self.foundation.key
         self.data_bucket = self.foundation.data_bucket
@@ -63,6 +69,12 @@ class FoundationStack(cdk.Stack):
         )
         self._outputs()
         annotate_cdk_provider_functions(self)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The zones cdk.json names, if any: CDK then looks nothing up in the account (it reads this
+        property to check a VPC's zones; the default implementation is a context look-up)."""
+        return self._zones or super().availability_zones
 
     def _imported_vpc(self, team: TeamConfig) -> ec2.IVpc | None:
         """The VPC cdk.json names by ids, without any synth-time look-up."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs.data_scientist_access import DataScientistAccess, DataScientistAccessProps
 from tunestack.constructs.deploy_pipeline import DeployPipeline
 from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
 from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
@@ -49,4 +51,23 @@ class PipelinesStack(cdk.Stack):
         cdk.CfnOutput(self, "TuneStateMachineArn", value=self.tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DeployStateMachineArn", value=machine.state_machine_arn)
         cdk.CfnOutput(self, "FailureTopicArn", value=self.runtime.failures.topic_arn)
+        pipelines = (self.fine_tune, self.tune, self.deploy)
+        self.data_scientists = DataScientistAccess(
+            self,
+            "DataScientists",
+            props=DataScientistAccessProps(
+                team_name=team.name,
+                state_machines=[p.state_machine for p in pipelines],
+                bucket=self.runtime.bucket,
+                key=resources.key,
+                topic=self.runtime.failures,
+                log_groups=[
+                    self.runtime.log_group,
+                    *(cast(logs.ILogGroup, p.node.find_child("ExecutionLogs")) for p in pipelines),
+                ],
+                dashboard_name=self.tune.dashboard.dashboard_name,
+            ),
+        )
+        cdk.CfnOutput(self, "DataScientistRoleArn", value=self.data_scientists.role.role_arn)
+        cdk.CfnOutput(self, "DataScientistPolicyArn", value=self.data_scientists.policy.managed_policy_arn)
         annotate_cdk_provider_functions(self)

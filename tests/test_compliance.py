@@ -76,7 +76,7 @@ def test_acknowledged_findings_by_rule(synthesized: Synthesized) -> None:
         "AwsSolutions-IAM5": 174,  # incl. one per team: gated JumpStart weights in the private bucket; per team
         # 6 of the data scientists' policy (3 machines' executions, datasets/, outputs, tuning/) and 4 of the
         # failure notices (the function's X-Ray, each machine invoking it)
-        "AwsSolutions-L1": 37,  # 18 functions per team (fine-tune 5, tune 6, deploy 6, failure notices 1), nlp's route check
+        "AwsSolutions-L1": 37,  # 18 functions per team (fine-tune 5, tune 6, deploy 6, failures 1), nlp's route check
         "NIST.800.53.R5-DynamoDBInBackupPlan": 2,
         "NIST.800.53.R5-EC2RestrictedCommonPorts": 2,
         "NIST.800.53.R5-IAMNoInlinePolicy": 58,

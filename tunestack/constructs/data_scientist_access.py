@@ -24,7 +24,7 @@ Actions and resources, from the Service Authorization Reference
 * CloudWatch Logs (``list_amazoncloudwatchlogs.html``): FilterLogEvents, DescribeLogStreams and
   StartQuery on ``log-group`` ARNs ``arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}``,
   GetLogEvents on ``log-stream`` ARNs (``...:log-group:${LogGroupName}:log-stream:${LogStreamName}``);
-  a log group's ``Arn`` attribute (``...:log-group:<name>:*``) covers both.
+  both the bare log-group ARN and the group's ``Arn`` attribute (``...:log-group:<name>:*``) are named.
 * CloudWatch (``list_amazoncloudwatch.html``): GetDashboard on the ``dashboard`` resource
   ``arn:${Partition}:cloudwatch::${Account}:dashboard/${DashboardName}`` (global: no region).
 * Amazon SNS (``list_amazonsns.html``): Subscribe on the ``topic`` resource.
@@ -131,6 +131,18 @@ class DataScientistAccess(Construct):
             resource_name=self.props.dashboard_name,
         )
 
+    def _log_group_arns(self, group: logs.ILogGroup) -> list[str]:
+        """The log group as the ``log-group`` resource (``...:log-group:<name>``, what FilterLogEvents
+        and DescribeLogStreams are authorized on) and its ``Arn`` attribute (``...:<name>:*``, which
+        also holds its ``log-stream`` ARNs, what GetLogEvents is authorized on)."""
+        bare = cdk.Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=group.log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return [bare, group.log_group_arn]
+
     def _statements(self) -> list[iam.PolicyStatement]:
         props = self.props
         machines = [m.state_machine_arn for m in props.state_machines]
@@ -179,7 +191,7 @@ class DataScientistAccess(Construct):
             iam.PolicyStatement(
                 sid="ReadTheTeamsLogs",
                 actions=["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams", "logs:StartQuery"],
-                resources=[group.log_group_arn for group in props.log_groups],
+                resources=[arn for group in props.log_groups for arn in self._log_group_arns(group)],
             ),
             iam.PolicyStatement(
                 sid="ReadTheTeamsDashboard", actions=["cloudwatch:GetDashboard"], resources=[self._dashboard_arn()]

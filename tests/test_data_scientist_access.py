@@ -230,8 +230,14 @@ def test_the_role_carries_the_policy_and_the_account_may_assume_it(
         "AWS::IAM::ManagedPolicy", {"ManagedPolicyName": f"tunestack-{team}-data-scientist"}
     )
     (role,) = [r for k, r in template_.find_resources("AWS::IAM::Role").items() if k.startswith("DataScientistsRole")]
-    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": teams[team].policy_id}]
-    assert "Policies" not in role["Properties"]  # nothing beside the policy a permission set attaches
+    (role_id,) = [k for k in template_.find_resources("AWS::IAM::Role") if k.startswith("DataScientistsRole")]
+    policy = template_.find_resources("AWS::IAM::ManagedPolicy")[teams[team].policy_id]
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    # Nothing beside the policy a permission set attaches.
+    assert "Policies" not in role["Properties"] and "ManagedPolicyArns" not in role["Properties"]
+    assert not [
+        p for p in template_.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Action"] == "sts:AssumeRole"
     assert json.dumps(statement["Principal"]).count(":root") == 1  # the account, no other principal

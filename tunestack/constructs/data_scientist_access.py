@@ -97,20 +97,21 @@ class DataScientistAccess(Construct):
         if problems:
             raise ValueError(f"{self.node.path}: " + "; ".join(problems))
         self.props = props
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=props.assumed_by or iam.AccountRootPrincipal(),
+            description=f"tunestack {props.team_name}: data scientists of the team",
+            max_session_duration=cdk.Duration.hours(12),
+        )
+        # Attached from the policy's side (its Roles), as a permission set attaches it by name.
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
             managed_policy_name=props.policy_name or f"tunestack-{props.team_name}-data-scientist",
             description=f"tunestack {props.team_name}: run and watch the team's pipelines, its datasets and outputs",
             statements=self._statements(),
-        )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=props.assumed_by or iam.AccountRootPrincipal(),
-            description=f"tunestack {props.team_name}: data scientists of the team",
-            managed_policies=[self.policy],
-            max_session_duration=cdk.Duration.hours(12),
+            roles=[self.role],
         )
         self._acknowledge()
 

@@ -6,10 +6,12 @@ provisioned to, so the name is part of the contract. The role carries the policy
 sign in with IAM (``assumed_by``: by default any principal of the account its policies allow).
 
 Actions and resources, from the Service Authorization Reference
-(https://docs.aws.amazon.com/service-authorization/latest/reference/):
+(https://docs.aws.amazon.com/service-authorization/latest/reference/; the Step Functions rows
+checked against parliament's copy of it, ``parliament/iam_definition.json`` in the venv):
 
-* Step Functions (``list_awsstepfunctions.html``): StartExecution, ListExecutions and
-  DescribeStateMachine on the ``stateMachine`` resource
+* Step Functions (``list_awsstepfunctions.html``): StartExecution, ListExecutions (also
+  authorized on a ``mapRun``, which these machines have none of) and DescribeStateMachine on the
+  ``stateMachine`` resource
   ``arn:${Partition}:states:${Region}:${Account}:stateMachine:${StateMachineName}``;
   StopExecution, DescribeExecution, GetExecutionHistory and DescribeStateMachineForExecution on
   the ``execution`` resource

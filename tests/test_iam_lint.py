@@ -20,6 +20,10 @@ EXPLAINED = {
     # CDK's .sync:2 start of the nested deploy grants on "execution:<deploy machine>*", which matches
     # that machine's executions; parliament expects the "<machine>:<execution>" form.
     ("RESOURCE_MISMATCH", "states:DescribeExecution"),
+    # ListExecutions is authorized on the state machine or on a Map Run it names (stateMachine* and
+    # mapRun* in the Service Authorization Reference); the data scientists list the executions of
+    # the team's machines, which have no distributed Map, so only stateMachine ARNs are granted.
+    ("RESOURCE_MISMATCH", "states:ListExecutions"),
     # Network interfaces of jobs are created before they have an ARN; the statement is held to the
     # team VPC by the ec2:Vpc condition (AwsSolutions-IAM5 acknowledges the same).
     ("RESOURCE_STAR", "ec2:CreateNetworkInterface"),

@@ -125,6 +125,7 @@ def test_created_resources_are_public_attributes(library: Library) -> None:
     for machine in (platform.fine_tune, platform.tune, platform.deploy):
         assert machine.state_machine_arn
     assert platform.failure_topic.topic_arn
+    assert platform.data_scientist_role.role_arn and platform.data_scientist_policy.managed_policy_arn
     assert platform.settings == TeamSettings(name="search")
 
 

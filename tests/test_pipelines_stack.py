@@ -117,9 +117,14 @@ def test_every_function_that_names_or_adopts_knows_the_run(pipelines_templates: 
 @pytest.mark.parametrize("team", TEAMS)
 def test_failures_notify_then_fail_with_the_reason(pipelines_templates: dict[str, Template], team: str) -> None:
     states = definition(pipelines_templates[team])["States"]
-    assert states["Notify the team"]["Resource"].endswith(":states:::sns:publish")
+    # The failure is described in readable lines and published by one function (test_failure_causes.py).
+    assert states["Notify the team"]["Type"] == "Task" and states["Notify the team"]["ResultPath"] == "$.Failure"
     assert states["Notify the team"]["Next"] == "Fine-tune failed"
-    assert states["Fine-tune failed"] == {"Type": "Fail", "ErrorPath": "$.Error.Error", "CausePath": "$.Error.Cause"}
+    assert states["Fine-tune failed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.Failure.Error",
+        "CausePath": "$.Failure.Cause",
+    }
     _, topic = only(pipelines_templates[team], "AWS::SNS::Topic")
     assert "KmsMasterKeyId" in topic["Properties"]
 
@@ -290,7 +295,7 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
     pipelines_templates: dict[str, Template], team: str
 ) -> None:
     functions = pipelines_templates[team].find_resources("AWS::Lambda::Function")
-    assert len(functions) == 17  # fine-tune 5, tune 6, deploy 6
+    assert len(functions) == 18  # fine-tune 5, tune 6, deploy 6, the failure notices 1
     assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
     for function in functions.values():
         props = function["Properties"]
@@ -301,6 +306,7 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
             ["tunestack_runtime", "handlers", "fine_tune"],
             ["tunestack_runtime", "handlers", "tune"],
             ["tunestack_runtime", "handlers", "deploy"],
+            ["tunestack_runtime", "handlers", "failure"],
             ["tunestack_runtime", "handlers", "shared"],
         )
 

@@ -57,22 +57,34 @@ def retry_transient(task: sfn.TaskStateBase) -> None:
 
 
 def failure_path(scope: Construct, runtime: PipelineRuntime, *, subject: str, fail_state: str) -> sfn.TaskStateBase:
-    """Notify the team (SNS, team key), then fail with the error and cause found at ``$.Error``."""
-    notify = tasks.SnsPublish(
+    """Describe the error found at ``$.Error`` in readable lines and notify the team (one function,
+    ``tunestack_runtime.handlers.failure``), then fail with the described error and cause (at
+    ``$.Failure``). If the notice cannot be sent, fail with the error as it came."""
+    from tunestack.constructs.failure_notice import describing_function
+
+    notify = tasks.LambdaInvoke(
         scope,
         "Notify the team",
-        topic=runtime.failures,
-        subject=subject,
-        message=sfn.TaskInput.from_object(
-            {
-                "Execution": sfn.JsonPath.execution_id,
-                "Error": sfn.JsonPath.string_at("$.Error.Error"),
-                "Cause": sfn.JsonPath.string_at("$.Error.Cause"),
-            }
+        lambda_function=describing_function(runtime),
+        payload=sfn.TaskInput.from_object(
+            {"Error": sfn.JsonPath.object_at("$.Error"), "Execution": sfn.JsonPath.execution_id, "Subject": subject}
         ),
-        result_path=sfn.JsonPath.DISCARD,
+        retry_on_service_exceptions=False,
+        payload_response_only=True,
+        result_path="$.Failure",
     )
-    notify.next(sfn.Fail(scope, fail_state, error_path="$.Error.Error", cause_path="$.Error.Cause"))
+    retry_transient(notify)
+    acknowledge(
+        scope,
+        f"AwsSolutions-IAM5[{nag_resource(scope, describing_function(runtime).function_arn + ':*')}]",
+        "Step Functions invokes any version or alias of the team's failure-describing function.",
+    )
+    notify.add_catch(
+        sfn.Fail(scope, f"{fail_state} (notice not sent)", error_path="$.Error.Error", cause_path="$.Error.Cause"),
+        errors=["States.ALL"],
+        result_path="$.NoticeError",
+    )
+    notify.next(sfn.Fail(scope, fail_state, error_path="$.Failure.Error", cause_path="$.Failure.Cause"))
     return notify
 
 

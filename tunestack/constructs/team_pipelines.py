@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs.data_scientist_access import DataScientistAccess, DataScientistAccessProps
 from tunestack.constructs.deploy_pipeline import DeployPipeline
 from tunestack.constructs.feature_flags import pin_feature_flags
 from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
@@ -23,7 +26,8 @@ class TeamPipelines(Construct):
     """The state machines (named ``tunestack-<team>-fine-tune``, ``-tune``, ``-deploy``), their
     functions, the task-token table, the failure topic and the team's dashboard, running jobs with
     the given key, data bucket, SageMaker role, subnets and security groups (a ``TeamFoundation``'s,
-    or a platform team's own)."""
+    or a platform team's own); and the team's data-scientist role and managed policy
+    (``data_scientists``)."""
 
     def __init__(
         self,
@@ -62,4 +66,21 @@ class TeamPipelines(Construct):
         self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime, deploy=self.deploy.state_machine)
         self.tune = TunePipeline(self, "Tune", runtime=self.runtime, deploy=self.deploy.state_machine)
         self.failure_topic = self.runtime.failures
+        pipelines = (self.fine_tune, self.tune, self.deploy)
+        self.data_scientists = DataScientistAccess(
+            self,
+            "DataScientists",
+            props=DataScientistAccessProps(
+                team_name=settings.name,
+                state_machines=[p.state_machine for p in pipelines],
+                bucket=self.runtime.bucket,
+                key=key,
+                topic=self.runtime.failures,
+                log_groups=[
+                    self.runtime.log_group,
+                    *(cast(logs.ILogGroup, p.node.find_child("ExecutionLogs")) for p in pipelines),
+                ],
+                dashboard_name=self.tune.dashboard.dashboard_name,
+            ),
+        )
         annotate_cdk_provider_functions(cdk.Stack.of(self))

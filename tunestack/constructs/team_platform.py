@@ -86,4 +86,6 @@ class TeamPlatform(Construct):
         self.tune = self.pipelines.tune.state_machine
         self.deploy = self.pipelines.deploy.state_machine
         self.failure_topic = self.pipelines.failure_topic
+        self.data_scientist_role = self.pipelines.data_scientists.role
+        self.data_scientist_policy = self.pipelines.data_scientists.policy
         annotate_cdk_provider_functions(cdk.Stack.of(self))

@@ -52,4 +52,7 @@ class PipelinesStack(cdk.Stack):
         cdk.CfnOutput(self, "TuneStateMachineArn", value=self.tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DeployStateMachineArn", value=machine.state_machine_arn)
         cdk.CfnOutput(self, "FailureTopicArn", value=self.runtime.failures.topic_arn)
+        self.data_scientists = self.pipelines.data_scientists
+        cdk.CfnOutput(self, "DataScientistRoleArn", value=self.data_scientists.role.role_arn)
+        cdk.CfnOutput(self, "DataScientistPolicyArn", value=self.data_scientists.policy.managed_policy_arn)
         annotate_cdk_provider_functions(self)

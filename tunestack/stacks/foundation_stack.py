@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from tunestack.app.config import TeamConfig
 from tunestack.constructs.compliance import annotate_cdk_provider_functions
 from tunestack.constructs.platform_parameters import PlatformExports, PlatformValues
 from tunestack.constructs.team_foundation import TeamFoundation
+from tunestack.constructs.team_settings import TeamSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportedVpc:
+    """An existing VPC given by ids; no synth-time look-up is made.
+
+    Its subnets are used as private isolated subnets: they must reach S3 through a gateway
+    endpoint the network's owner manages.
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    availability_zones: tuple[str, ...]
 
 
 class FoundationStack(cdk.Stack):
@@ -26,28 +41,30 @@ class FoundationStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        team: TeamConfig,
+        settings: TeamSettings,
+        imported_vpc: ImportedVpc | None = None,
+        availability_zones: Sequence[str] | None = None,
         allow_destroy: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            description=f"tunestack team {team.name}: data, key, network and SageMaker defaults",
+            description=f"tunestack team {settings.name}: data, key, network and SageMaker defaults",
             termination_protection=True,
             **kwargs,
         )
-        self.team = team
-        self._zones = list(team.availability_zones or ())
+        self.settings = settings
+        self._zones = list(availability_zones or ())
         removal = cdk.RemovalPolicy.DESTROY if allow_destroy else cdk.RemovalPolicy.RETAIN
         # "Default" adds nothing to the logical ids: the resources keep the ids they had when the
         # stack created them itself.
         self.foundation = TeamFoundation(
             self,
             "Default",
-            settings=team,
-            vpc=self._imported_vpc(team),
-            availability_zones=team.availability_zones,
+            settings=settings,
+            vpc=self._imported_vpc(imported_vpc),
+            availability_zones=availability_zones,
             removal_policy=removal,
         )
         self.key = self.foundation.key
@@ -58,7 +75,7 @@ class FoundationStack(cdk.Stack):
         self.platform_exports = PlatformExports(
             self,
             "Platform",
-            team_name=team.name,
+            team_name=settings.name,
             values=PlatformValues(
                 bucket_name=self.data_bucket.bucket_name,
                 key_arn=self.key.key_arn,
@@ -76,16 +93,16 @@ class FoundationStack(cdk.Stack):
         property to check a VPC's zones; the default implementation is a context look-up)."""
         return self._zones or super().availability_zones
 
-    def _imported_vpc(self, team: TeamConfig) -> ec2.IVpc | None:
-        """The VPC cdk.json names by ids, without any synth-time look-up."""
-        if team.vpc is None:
+    def _imported_vpc(self, vpc: ImportedVpc | None) -> ec2.IVpc | None:
+        """The VPC named by ids, without any synth-time look-up."""
+        if vpc is None:
             return None
         return ec2.Vpc.from_vpc_attributes(
             self,
             "ImportedVpc",
-            vpc_id=team.vpc.vpc_id,
-            availability_zones=list(team.vpc.availability_zones),
-            isolated_subnet_ids=list(team.vpc.subnet_ids),
+            vpc_id=vpc.vpc_id,
+            availability_zones=list(vpc.availability_zones),
+            isolated_subnet_ids=list(vpc.subnet_ids),
         )
 
     def _outputs(self) -> None:

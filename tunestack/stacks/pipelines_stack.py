@@ -20,7 +20,7 @@ class PipelinesStack(cdk.Stack):
     """Can be redeployed or destroyed without touching the team's data."""
 
     def __init__(self, scope: Construct, construct_id: str, *, foundation: FoundationStack, **kwargs: Any) -> None:
-        team = foundation.team
+        team = foundation.settings
         super().__init__(
             scope,
             construct_id,

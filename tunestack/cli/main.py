@@ -1,6 +1,7 @@
-"""The ``tunestack`` command: validate an execution input, or run it offline in the simulator.
+"""The ``tunestack`` command: validate an execution input, run it offline in the simulator, or
+start it on AWS and follow it.
 
-Exit codes: 0 valid / SUCCEEDED, 1 invalid / FAILED or ABORTED, 2 usage.
+Exit codes: 0 valid / SUCCEEDED, 1 invalid / FAILED, TIMED_OUT or ABORTED, 2 usage.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from tunestack.app.config import TeamConfig, TeamConfigError, load_teams
+from tunestack.simulator.assembly import AssemblyError, AssemblyTeam, ensure_synthesized, load_assembly
 
-#: The CDK app the command works on: the current folder (its cdk.json and cdk.out).
+#: The folder examples are read from (a scenario that runs another kind's example first).
 ROOT = Path.cwd()
 KINDS = ("fine-tune", "tune", "deploy")
 
@@ -22,30 +23,57 @@ class UsageError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``--json`` can report a usage error as JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
     try:
+        args = _parser().parse_args(argv)
         return int(args.run(args))
-    except UsageError as error:
-        print(f"tunestack: {error}", file=sys.stderr)
+    except (UsageError, AssemblyError) as error:
+        if as_json:
+            _print_json({"error": "usage", "problems": [str(error)]})
+        else:
+            print(f"tunestack: {error}", file=sys.stderr)
         return 2
 
 
+def _print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(document, indent=2, default=str))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tunestack", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="tunestack", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def with_assembly(command: argparse.ArgumentParser, team_help: str) -> None:
+        command.add_argument("--team", help=team_help)
+        command.add_argument(
+            "--cdk-out",
+            type=Path,
+            default=Path("cdk.out"),
+            metavar="DIR",
+            help="the app's synthesized cloud assembly, whose pipelines stacks are the teams (default: ./cdk.out; "
+            "synthesized first with `cdk synth` when the cdk.json beside it is newer)",
+        )
+        command.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     validate = commands.add_parser("validate", help="check an execution input as the first state does")
     validate.add_argument("kind", choices=KINDS)
     validate.add_argument("file", type=Path)
-    validate.add_argument("--team", help="team in cdk.json (default: the first)")
+    with_assembly(validate, "team of the cloud assembly (default: the first)")
     validate.set_defaults(run=_validate)
 
     simulate = commands.add_parser("simulate", help="run the synthesized state machine offline (simulated)")
     simulate.add_argument("kind", nargs="?", choices=KINDS)
     simulate.add_argument("file", nargs="?", type=Path)
-    simulate.add_argument("--team", help="team in cdk.json (default: the first)")
+    with_assembly(simulate, "team of the cloud assembly (default: the first)")
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
     simulate.add_argument(
         "--list-scenarios",
@@ -53,11 +81,6 @@ def _parser() -> argparse.ArgumentParser:
         help="list every scenario (those for KIND, if given), the kinds of execution it applies to, and exit",
     )
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
-    simulate.add_argument(
-        "--json",
-        action="store_true",
-        help="one JSON document on stdout; its 'requests' lists every AWS request the functions made, in order",
-    )
     simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
     simulate.add_argument(
         "--jumpstart-cache",
@@ -68,6 +91,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(run=_simulate)
 
+    start = commands.add_parser(
+        "start", help="validate, then start the team's state machine on AWS with your credentials"
+    )
+    start.add_argument("kind", choices=KINDS)
+    start.add_argument("file", type=Path)
+    with_assembly(start, "the team whose state machine runs it (tunestack-<team>-<kind>)")
+    start.add_argument("--state-machine-arn", help="start this state machine instead of looking the team's up")
+    start.add_argument("--name", help="the execution's name (default: what the input names, and the time)")
+    start.add_argument("--wait", action="store_true", help="print each state as it is entered; exit with the status")
+    start.add_argument("--poll-seconds", type=float, default=5.0, help="how often --wait asks (default: 5)")
+    start.set_defaults(run=_start)
+
+    status = commands.add_parser("status", help="an execution's status, state, and output or error")
+    status.add_argument("execution_arn")
+    status.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    status.set_defaults(run=_status)
+
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
     report.add_argument("leaderboard", type=Path)
     report.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
@@ -75,22 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _teams() -> list[TeamConfig]:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    try:
-        return load_teams(context.get("teams"))
-    except TeamConfigError as error:
-        raise UsageError(str(error)) from None
-
-
-def _team(name: str | None) -> TeamConfig:
-    teams = _teams()
-    if name is None:
-        return teams[0]
-    for team in teams:
-        if team.name == name:
-            return team
-    raise UsageError(f"no team {name!r} in cdk.json (teams: {', '.join(t.name for t in teams)})")
+def _team(args: argparse.Namespace) -> AssemblyTeam:
+    """The team named by --team (or the first) in the cloud assembly --cdk-out names."""
+    outdir = ensure_synthesized(args.cdk_out)
+    return load_assembly(outdir).team(args.team)
 
 
 def _read_input(path: Path) -> tuple[Any, str | None]:
@@ -101,29 +129,62 @@ def _read_input(path: Path) -> tuple[Any, str | None]:
         return json.loads(path.read_text()), None
     except json.JSONDecodeError as error:
         return None, f"$: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    except UnicodeDecodeError as error:
+        return None, f"$: not UTF-8 text ({error.reason} at byte {error.start})"
+
+
+def _checked_input(args: argparse.Namespace, team: AssemblyTeam) -> Any:
+    """The input, validated offline as the first state would; None (after saying why) if it is not."""
+    from tunestack.cli.offline_validation import validate_offline
+
+    payload, problem = _read_input(args.file)
+    error: str | None
+    if problem is not None:
+        error, problems, hints, skipped = "InvalidJSON", [problem], [], []
+    else:
+        report = validate_offline(args.kind, payload, team.policy)
+        error, problems, hints, skipped = report.error, report.problems, report.hints, report.skipped
+    if problems:
+        if args.json:
+            _print_json(
+                {
+                    "file": str(args.file),
+                    "kind": args.kind,
+                    "team": team.name,
+                    "valid": False,
+                    "error": error,
+                    "problems": problems,
+                    "hints": hints,
+                }
+            )
+        else:
+            print(f"{args.file}: INVALID for team {team.name}", file=sys.stderr)
+            for line in problems:
+                print(line)
+            for hint in hints:
+                print(f"hint: {hint}")
+        return None
+    args.skipped = skipped
+    return payload
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from tunestack.cli.offline_validation import validate_offline
-
-    team = _team(args.team)
-    payload, problem = _read_input(args.file)
-    report = validate_offline(args.kind, payload, team) if problem is None else None
-    problems = [problem] if problem else report.problems  # type: ignore[union-attr]
-    if problems:
-        print(f"{args.file}: INVALID for team {team.name}", file=sys.stderr)
-        for line in problems:
-            print(line)
+    team = _team(args)
+    if _checked_input(args, team) is None:
         return 1
-    assert report is not None
+    if args.json:
+        _print_json(
+            {"file": str(args.file), "kind": args.kind, "team": team.name, "valid": True, "skipped": args.skipped}
+        )
+        return 0
     print(f"{args.file}: valid {args.kind} input for team {team.name}")
-    for note in report.skipped:
+    for note in args.skipped:
         print(f"  skipped offline: {note}")
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tunestack.simulator.assembly import ensure_synthesized
+    from tunestack.cli.hints import missing_data_hint
     from tunestack.simulator.harness import Simulator, prefix_of
     from tunestack.simulator.lineage import data_folder, earlier_runs, kind_of
     from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
@@ -136,14 +197,20 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios_for(args.kind):
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
-    team = _team(args.team)
+    team = _team(args)
     if args.jumpstart_cache is not None:
         _check_jumpstart_cache(args.jumpstart_cache)
     payload, problem = _read_input(args.file)
     if problem:
-        print(problem)
+        if args.json:
+            _print_json({"file": str(args.file), "error": "InvalidJSON", "problems": [problem]})
+        else:
+            print(problem)
         return 1
+    # Parents first only when the input names them (warm-start parents, CopySettingsFrom, the job a
+    # deploy names) and an input beside it creates exactly that job.
     before = earlier_runs(args.file, payload) if args.kind in {"tune", "deploy"} else []
+    before = [(path, earlier) for path, earlier in before if path.resolve() != args.file.resolve()]
     companions = [_companion(args.kind)] if SCENARIOS[args.scenario].shared_execution_name else []
     before.extend(companions)
     uploads = dict(found for path, earlier in before if (found := data_folder(path, earlier)))
@@ -156,11 +223,18 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UsageError(f"--data: {error}") from None
     elif (found := data_folder(args.file, payload)) is not None:
         uploads[found[0]] = found[1]
-    outdir = ensure_synthesized(ROOT)
-    simulator = Simulator(outdir, team, jumpstart_cache=args.jumpstart_cache)
+    simulator = Simulator(args.cdk_out, team, jumpstart_cache=args.jumpstart_cache)
     runs = [(kind_of(p), p) for _, p in before] + [(args.kind, payload)]
     results = simulator.run_sequence(runs, args.scenario, uploads=uploads, warm_up=len(before))
     result = results[-1]
+    hints = []
+    if args.data is None:
+        try:
+            prefix: str | None = prefix_of(payload)
+        except ValueError:
+            prefix = None
+        if (hint := missing_data_hint(result.error, result.cause, prefix)) is not None:
+            hints.append(hint)
     if args.reports is not None:
         for key, body in result.reports.items():
             target = args.reports / Path(key).relative_to("tuning")
@@ -170,10 +244,110 @@ def _simulate(args: argparse.Namespace) -> int:
         for (path, _), earlier in zip(before, results, strict=False):
             print(f"simulated first, {_why_first(path, companions)}: {path} -> {earlier.status}")
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        _print_json({**result.as_json(), "hints": hints})
     else:
         _print_result(args, team, result)
+        for hint in hints:
+            print(f"hint: {hint}")
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _start(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from tunestack.cli import executions
+
+    if args.team is None and args.state_machine_arn is None:
+        raise UsageError("start needs --team NAME (or --state-machine-arn)")
+    team = _team(args)
+    payload = _checked_input(args, team)
+    if payload is None:
+        return 1
+    name = args.name or executions.execution_name(args.kind, payload)
+    try:
+        sfn = boto3.client("stepfunctions")
+        machine = args.state_machine_arn or executions.state_machine_arn(
+            sfn, boto3.client("sts"), team.state_machine_name(args.kind)
+        )
+        execution = executions.start(sfn, machine, payload, name)
+        document: dict[str, Any] = {
+            "executionArn": execution,
+            "console": executions.console_url(execution),
+            "stateMachineArn": machine,
+        }
+        if not args.json:
+            print(f"started {args.kind} for team {team.name}: {execution}")
+            print(f"console: {document['console']}")
+        if not args.wait:
+            if args.json:
+                _print_json(document)
+            return 0
+        states: list[str] = []
+
+        def entered(state: str) -> None:
+            states.append(state)
+            if not args.json:
+                print(f"  {len(states):>2}. {state}", flush=True)
+
+        executions.follow(sfn, execution, entered, interval=args.poll_seconds)
+        status = executions.describe(sfn, execution)
+    except (ClientError, BotoCoreError, executions.ExecutionError) as error:
+        return _aws_failure(args, error)
+    if args.json:
+        _print_json({**document, **status.as_json(), "states": states})
+    else:
+        _print_status(status)
+    return 0 if status.status == "SUCCEEDED" else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from tunestack.cli import executions
+
+    if not args.execution_arn.startswith("arn:") or ":execution:" not in args.execution_arn:
+        raise UsageError(
+            f"{args.execution_arn!r} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:...)"
+        )
+    region = args.execution_arn.split(":")[3]
+    try:
+        status = executions.describe(boto3.client("stepfunctions", region_name=region), args.execution_arn)
+    except (ClientError, BotoCoreError) as error:
+        return _aws_failure(args, error)
+    if args.json:
+        _print_json(status.as_json())
+    else:
+        print(f"execution: {status.execution_arn}")
+        print(f"console: {executions.console_url(status.execution_arn)}")
+        _print_status(status)
+    return 0 if status.status in {"RUNNING", "SUCCEEDED"} else 1
+
+
+def _print_status(status: Any) -> None:
+    print(f"status: {status.status}")
+    print(f"started: {status.started.isoformat() if status.started else '-'}")
+    print(f"stopped: {status.stopped.isoformat() if status.stopped else '-'}")
+    label = "current state" if status.status == "RUNNING" else "last state"
+    print(f"{label}: {status.state or '-'}")
+    if status.error:
+        print(f"error: {status.error}")
+        print("cause:")
+        for line in status.cause_lines:
+            print(f"  {line}")
+    if status.output is not None:
+        print("output:")
+        print(json.dumps(status.output, indent=2))
+
+
+def _aws_failure(args: argparse.Namespace, error: Exception) -> int:
+    """An AWS answer (or no answer) that ends the command: said once, exit 1."""
+    if args.json:
+        _print_json({"error": type(error).__name__, "problems": [str(error)]})
+    else:
+        print(f"tunestack: {error}", file=sys.stderr)
+    return 1
 
 
 def _list_scenarios(kind: str | None) -> None:
@@ -196,6 +370,8 @@ def _why_first(path: Path, companions: list[tuple[Path, Any]]) -> str:
 def _companion(kind: str) -> tuple[Path, Any]:
     """The other kind's example that deploys, run first under the same execution name."""
     path = ROOT / "examples" / ("tune-and-deploy.json" if kind == "fine-tune" else "fine-tune-text.json")
+    if not path.is_file():
+        raise UsageError(f"this scenario runs the example {path} first; run it from the tunestack repository")
     return path, json.loads(path.read_text())
 
 
@@ -229,7 +405,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> None:
+def _print_result(args: argparse.Namespace, team: AssemblyTeam, result: Any) -> None:
     print(f"SIMULATED {args.kind} of {args.file} for team {team.name}, scenario {result.scenario}")
     print("(offline: moto and a simulated SageMaker; nothing reached AWS)")
     for number, state in enumerate(result.states, 1):

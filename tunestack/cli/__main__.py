@@ -1,0 +1,5 @@
+import sys
+
+from tunestack.cli.main import main
+
+sys.exit(main())

@@ -67,12 +67,9 @@ def state_machine_arn(sfn: Any, sts: Any, name: str) -> str:
 def execution_name(kind: str, payload: Any, now: datetime | None = None) -> str:
     """A readable, unique name: what the input names (model, tuning job or endpoint) and the time."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    named = ""
-    if isinstance(payload, dict):
-        for key in ("ModelName", "TuningJobName", "EndpointName"):
-            if isinstance(payload.get(key), str):
-                named = payload[key]
-                break
+    key = {"fine-tune": "ModelName", "tune": "TuningJobName", "deploy": "EndpointName"}.get(kind, "")
+    named = payload.get(key) if isinstance(payload, dict) else None
+    named = named if isinstance(named, str) else ""
     stem = _NAME_PART.sub("-", named).strip("-")[:50] or kind
     return f"{stem}-{stamp}"
 
@@ -81,10 +78,10 @@ def start(sfn: Any, machine_arn: str, payload: Any, name: str) -> str:
     return str(sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(payload))["executionArn"])
 
 
-def _history(sfn: Any, execution_arn: str, reverse: bool = False) -> Iterator[dict[str, Any]]:
+def _history(sfn: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
     token = None
     while True:
-        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000, "reverseOrder": reverse}
+        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
         if token:
             request["nextToken"] = token
         page = sfn.get_execution_history(**request)
@@ -155,14 +152,9 @@ class ExecutionStatus:
 
 def describe(sfn: Any, execution_arn: str) -> ExecutionStatus:
     description = sfn.describe_execution(executionArn=execution_arn)
-    last = next(
-        (
-            e["stateEnteredEventDetails"]["name"]
-            for e in _history(sfn, execution_arn, reverse=True)
-            if "stateEnteredEventDetails" in e
-        ),
-        None,
-    )
+    # The last state entered (moto's history ignores reverseOrder, so read it forwards).
+    states = entered_states(sfn, execution_arn)
+    last = states[-1] if states else None
     output = description.get("output")
     with contextlib.suppress(ValueError):
         output = json.loads(output) if output is not None else None

@@ -10,14 +10,32 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tunestack.cli import main
+from tests.conftest import ROOT, Synthesized
+from tunestack.cli import main as cli_main
+
+#: The session's synthesized assembly (the same templates `cdk synth` writes: test_cli_synth.py).
+CDK_OUT: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _cdk_out(synthesized: Synthesized) -> None:
+    CDK_OUT[:] = [synthesized.outdir]
+
+
+def main(argv: list[str]) -> int:
+    """The command in-process, on the session's cloud assembly."""
+    return cli_main([*argv, "--cdk-out", str(CDK_OUT[0])] if argv[:1] != ["report"] else argv)
 
 
 def run_cli(*argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it, in a process of its own (from the repository by default)."""
     return subprocess.run(
-        [sys.executable, "-m", "tunestack.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "tunestack.cli", *argv, "--cdk-out", str(CDK_OUT[0])],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -65,7 +83,6 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
 
 
 def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
-    # Synthesizes cdk.out first when it is missing or older than the sources.
     result = run_cli("simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "job-failure", "--json")
     assert result.returncode == 1
     document = json.loads(result.stdout)

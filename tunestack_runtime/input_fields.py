@@ -55,10 +55,22 @@ class Algorithm:
     inference_image: str | None = None
 
 
+#: SageMaker request members (botocore's sagemaker model: CreateTrainingJob,
+#: CreateHyperParameterTuningJob) whose value an input gives under another name.
+SAGEMAKER_NAMES = {
+    "HyperParameterTuningJobName": "TuningJobName",
+    "TrainingJobName": "ModelName",
+    "EnableManagedSpotTraining": "UseSpotInstances",
+}
+
+
 def closest_field(key: str, allowed: Iterable[str]) -> str | None:
-    """The field ``key`` was probably meant to be: the same name in another case (``trainingData``,
-    ``ModelID``), else the one closest in spelling (difflib's ratio of at least 0.75)."""
+    """The field ``key`` was probably meant to be: the input's name for a SageMaker request member,
+    the same name in another case (``trainingData``, ``ModelID``), else the one closest in
+    spelling (difflib's ratio of at least 0.75)."""
     names = sorted(allowed)
+    if SAGEMAKER_NAMES.get(str(key)) in names:
+        return SAGEMAKER_NAMES[str(key)]
     for name in names:
         if name.lower() == str(key).lower():
             return name

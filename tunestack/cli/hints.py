@@ -6,6 +6,7 @@ problem lines, so the Lambda's errors carry it too.)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,16 +71,35 @@ def pasted_request_hint(kind: str, payload: Any) -> str | None:
         table = {**table, "HyperParameterTuningJobName": "ModelName (a fine-tune runs one training job)"}
     for key in payload:
         if key in table:
-            lines.append(f"  {key} -> {table[key]}")
+            lines.append(f"  {key} -> {table[key]}{_as_given(key, payload[key])}")
     if isinstance(definition, Mapping):
         for key in definition:
             if key in table:
-                lines.append(f"  TrainingJobDefinition.{key} -> {table[key]}")
+                lines.append(f"  TrainingJobDefinition.{key} -> {table[key]}{_as_given(key, definition[key])}")
     if tuning and kind == "tune":
         lines.append("  HyperParameterTuningJobConfig and WarmStartConfig stay as they are")
     if tuning and kind != "tune":
         lines.append(f"  (a tuning request is a `tunestack ... tune` input, not {kind})")
     return "\n".join(lines)
+
+
+def _as_given(key: str, value: Any) -> str:
+    """This request's own values, written as the input's fields."""
+    if key == "InputDataConfig" and isinstance(value, list):
+        channels = {
+            str(c.get("ChannelName")): c.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")
+            for c in value
+            if isinstance(c, Mapping)
+        }
+        return f"; here: \"TrainingData\": {json.dumps(channels)} (in the team bucket)"
+    if key == "ResourceConfig" and isinstance(value, Mapping):
+        given = {k: value[k] for k in ("InstanceType", "InstanceCount") if k in value}
+        return f"; here: {json.dumps(given)[1:-1]}" if given else ""
+    if key == "StoppingCondition" and isinstance(value, Mapping) and "MaxRuntimeInSeconds" in value:
+        return f"; here: \"MaxRuntimeInSeconds\": {json.dumps(value['MaxRuntimeInSeconds'])}"
+    if key in {"HyperParameterTuningJobName", "TrainingJobName", "EnableManagedSpotTraining"}:
+        return f"; here: {json.dumps(value)}"
+    return ""
 
 
 def hints_for(kind: str, payload: Any, problems: list[str]) -> list[str]:
@@ -90,13 +110,14 @@ def hints_for(kind: str, payload: Any, problems: list[str]) -> list[str]:
     return hints
 
 
-def missing_data_hint(error: str | None, cause: str | None, prefix: str | None) -> str | None:
-    """The simulated team bucket starts empty: when the first state found nothing under the input's
-    TrainingData, say how to give it data."""
-    if error != "InvalidDataset" or "no objects under this prefix" not in (cause or ""):
+def missing_data_hint(error: str | None, prefix: str | None, uploaded: list[str]) -> str | None:
+    """The simulated team bucket starts empty: when the first state refused the dataset and nothing
+    was uploaded under the input's TrainingData prefix, say how to give it data."""
+    if error != "InvalidDataset" or prefix is None:
         return None
-    where = f" to {prefix!r}" if prefix else ""
+    if any(prefix.startswith(done) or done.startswith(prefix) for done in uploaded):
+        return None
     return (
-        "the simulated team bucket starts empty and no example data was found for this input: "
-        f"pass --data DIR to upload a local folder{where} (the input's TrainingData prefix)"
+        f"the simulated team bucket starts empty and nothing was uploaded to {prefix!r} (no example data "
+        "beside the input either): pass --data DIR to upload a local folder to the input's TrainingData"
     )

@@ -233,7 +233,7 @@ def _simulate(args: argparse.Namespace) -> int:
             prefix: str | None = prefix_of(payload)
         except ValueError:
             prefix = None
-        if (hint := missing_data_hint(result.error, result.cause, prefix)) is not None:
+        if (hint := missing_data_hint(result.error, prefix, list(uploads))) is not None:
             hints.append(hint)
     if args.reports is not None:
         for key, body in result.reports.items():

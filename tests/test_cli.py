@@ -27,10 +27,15 @@ def main(argv: list[str]) -> int:
     return cli_main([*argv, "--cdk-out", str(CDK_OUT[0])] if argv[:1] != ["report"] else argv)
 
 
-def run_cli(*argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it, in a process of its own (from the repository by default)."""
+def run_cli(
+    *argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None, assembly: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, in a process of its own (from the repository by default), on
+    the session's cloud assembly unless ``assembly`` is False (then its default: ./cdk.out, or this
+    checkout's outside an app folder)."""
+    where = ["--cdk-out", str(CDK_OUT[0])] if assembly else []
     return subprocess.run(
-        [sys.executable, "-m", "tunestack.cli", *argv, "--cdk-out", str(CDK_OUT[0])],
+        [sys.executable, "-m", "tunestack.cli", *argv, *where],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -113,7 +118,7 @@ def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
     """The runtime ships in the Lambda asset; the installed command must still find it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     file = str(ROOT / "examples" / "fine-tune-text.json")
-    result = run_cli("validate", "fine-tune", file, cwd=tmp_path, env=env)
+    result = run_cli("validate", "fine-tune", file, cwd=tmp_path, env=env, assembly=False)
     assert result.returncode == 0, result.stderr
     assert "valid fine-tune input" in result.stdout
 

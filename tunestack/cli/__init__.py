@@ -1,4 +1,4 @@
-"""The ``tunestack`` command line (``tunestack.cli.main:main``)."""
+"""The ``tunestack`` command (``tunestack.cli.main``); ``python -m tunestack.cli`` runs it too."""
 
 from tunestack.cli.main import main
 

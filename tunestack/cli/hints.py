@@ -91,12 +91,12 @@ def _as_given(key: str, value: Any) -> str:
             for c in value
             if isinstance(c, Mapping)
         }
-        return f"; here: \"TrainingData\": {json.dumps(channels)} (in the team bucket)"
+        return f'; here: "TrainingData": {json.dumps(channels)} (in the team bucket)'
     if key == "ResourceConfig" and isinstance(value, Mapping):
         given = {k: value[k] for k in ("InstanceType", "InstanceCount") if k in value}
         return f"; here: {json.dumps(given)[1:-1]}" if given else ""
     if key == "StoppingCondition" and isinstance(value, Mapping) and "MaxRuntimeInSeconds" in value:
-        return f"; here: \"MaxRuntimeInSeconds\": {json.dumps(value['MaxRuntimeInSeconds'])}"
+        return f'; here: "MaxRuntimeInSeconds": {json.dumps(value["MaxRuntimeInSeconds"])}'
     if key in {"HyperParameterTuningJobName", "TrainingJobName", "EnableManagedSpotTraining"}:
         return f"; here: {json.dumps(value)}"
     return ""

@@ -14,8 +14,15 @@ from typing import Any, NoReturn
 
 from tunestack.simulator.assembly import AssemblyError, AssemblyTeam, ensure_synthesized, load_assembly
 
-#: The folder examples are read from (a scenario that runs another kind's example first).
-ROOT = Path.cwd()
+#: The folder holding the examples a scenario may run first, and the default cloud assembly: the
+#: current folder when it is an app's (a cdk.json or a cdk.out in it), else this checkout's.
+ROOT = (
+    Path.cwd()
+    if (Path.cwd() / "cdk.json").is_file()
+    or (Path.cwd() / "cdk.out").is_dir()
+    or not (Path(__file__).resolve().parents[2] / "cdk.json").is_file()
+    else Path(__file__).resolve().parents[2]
+)
 KINDS = ("fine-tune", "tune", "deploy")
 
 
@@ -57,10 +64,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--cdk-out",
             type=Path,
-            default=Path("cdk.out"),
+            default=ROOT / "cdk.out",
             metavar="DIR",
-            help="the app's synthesized cloud assembly, whose pipelines stacks are the teams (default: ./cdk.out; "
-            "synthesized first with `cdk synth` when the cdk.json beside it is newer)",
+            help="the app's synthesized cloud assembly, whose pipelines stacks are the teams (default: ./cdk.out, "
+            "or this checkout's outside an app folder; synthesized first with `cdk synth` when the app's sources "
+            "beside it are newer)",
         )
         command.add_argument("--json", action="store_true", help="one JSON document on stdout")
 

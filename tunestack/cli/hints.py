@@ -19,6 +19,7 @@ _TUNING_REQUEST = {
     "TrainingJobDefinition": "its parts below, at the top level of the input",
     "TrainingJobDefinitions": "one TrainingJobDefinition's parts (a tunestack tune has one algorithm)",
     "Autotune": "WarmStartConfig {'WarmStartType': 'Auto'} lets the platform choose the parents instead",
+    "Tags": "(the platform's: team and execution tags)",
 }
 _TRAINING_PARTS = {
     "AlgorithmSpecification": "Algorithm: {'TrainingImage', 'MetricDefinitions'}, or {'BuiltInAlgorithm', 'Version'} "
@@ -33,7 +34,6 @@ _TRAINING_PARTS = {
     "VpcConfig": "(the platform's: the team's subnets and security group)",
     "EnableNetworkIsolation": "(the platform's, as the team's networkIsolation setting says)",
     "EnableInterContainerTrafficEncryption": "(the platform's)",
-    "Tags": "(the platform's: team and execution tags)",
 }
 _TUNING_DEFINITION_ONLY = {
     "StaticHyperParameters": "StaticHyperParameters",
@@ -44,6 +44,7 @@ _TUNING_DEFINITION_ONLY = {
 _TRAINING_REQUEST = {
     "TrainingJobName": "ModelName (the training job's name and its output folder)",
     "HyperParameters": "HyperParameters",
+    "Tags": "(the platform's: team and execution tags)",
     **_TRAINING_PARTS,
 }
 #: Keys that only a pasted request has (none is a tunestack field).

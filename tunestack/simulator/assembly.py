@@ -191,7 +191,10 @@ def cdk_command(app_dir: Path) -> list[str]:
 def ensure_synthesized(outdir: Path) -> Path:
     """``outdir`` once it holds a current cloud assembly. When the folder above it holds the app's
     ``cdk.json`` and the assembly is missing or older than the app's sources, ``cdk synth`` runs
-    there (the CDK CLI, in a subprocess) first. AssemblyError when there is no assembly to read."""
+    there (the CDK CLI, in a subprocess) first. AssemblyError when there is no assembly to read.
+    Given the app's folder itself (the one holding cdk.json), its ``cdk.out``."""
+    if (outdir / "cdk.json").is_file():
+        outdir = outdir / "cdk.out"
     app_dir = outdir.resolve().parent
     manifest = outdir / "manifest.json"
     if not (app_dir / "cdk.json").is_file():

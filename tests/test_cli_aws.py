@@ -270,3 +270,13 @@ def test_start_needs_a_team(endpoint: str, synthesized: Synthesized) -> None:
 def test_status_refuses_what_is_not_an_execution_arn(endpoint: str) -> None:
     result = tunestack(endpoint, "status", "news-sentiment-bert")
     assert result.returncode == 2 and "is not an execution ARN" in result.stderr
+
+
+def test_a_machine_given_by_arn_validates_with_the_team_its_name_says(endpoint: str, synthesized: Synthesized) -> None:
+    """No --team: the machine's name, tunestack-nlp-fine-tune, says whose limits apply."""
+    arn = f"arn:aws:states:{REGION}:123456789012:stateMachine:tunestack-nlp-fine-tune"
+    result = tunestack(
+        endpoint, "start", "fine-tune", str(EXAMPLE), "--state-machine-arn", arn, "--cdk-out", str(synthesized.outdir)
+    )
+    assert result.returncode == 1
+    assert "INVALID for team nlp" in result.stderr and "$.InstanceType: 'ml.p3.8xlarge' is not allowed" in result.stdout

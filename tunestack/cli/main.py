@@ -268,6 +268,17 @@ def _start(args: argparse.Namespace) -> int:
 
     if args.team is None and args.state_machine_arn is None:
         raise UsageError("start needs --team NAME (or --state-machine-arn)")
+    if args.team is None:
+        # The team whose policy validates the input: the one the machine's name says, else the first.
+        machine_name = args.state_machine_arn.rsplit(":", 1)[-1]
+        args.team = next(
+            (
+                t.name
+                for t in load_assembly(ensure_synthesized(args.cdk_out)).teams
+                if machine_name == t.state_machine_name(args.kind)
+            ),
+            None,
+        )
     team = _team(args)
     payload = _checked_input(args, team)
     if payload is None:
@@ -298,7 +309,11 @@ def _start(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"  {len(states):>2}. {state}", flush=True)
 
-        executions.follow(sfn, execution, entered, interval=args.poll_seconds)
+        try:
+            executions.follow(sfn, execution, entered, interval=args.poll_seconds)
+        except KeyboardInterrupt:
+            print(f"\nstopped following; the execution goes on: tunestack status {execution}", file=sys.stderr)
+            return 130
         status = executions.describe(sfn, execution)
     except (ClientError, BotoCoreError, executions.ExecutionError) as error:
         return _aws_failure(args, error)

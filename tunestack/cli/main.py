@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tunestack.simulator.assembly import AssemblyError, AssemblyTeam, ensure_synthesized, load_assembly
+from tunestack.cli import aws
+from tunestack.cli.common import UsageError, checked_input, print_json, read_input, team_of
+from tunestack.simulator.assembly import AssemblyError, AssemblyTeam
 
 #: The folder holding the examples a scenario may run first, and the default cloud assembly: the
 #: current folder when it is an app's (a cdk.json or a cdk.out in it), else this checkout's.
@@ -24,10 +26,6 @@ ROOT = (
     else Path(__file__).resolve().parents[2]
 )
 KINDS = ("fine-tune", "tune", "deploy")
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,14 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except (UsageError, AssemblyError) as error:
         if as_json:
-            _print_json({"error": "usage", "problems": [str(error)]})
+            print_json({"error": "usage", "problems": [str(error)]})
         else:
             print(f"tunestack: {error}", file=sys.stderr)
         return 2
-
-
-def _print_json(document: dict[str, Any]) -> None:
-    print(json.dumps(document, indent=2, default=str))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,12 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--name", help="the execution's name (default: what the input names, and the time)")
     start.add_argument("--wait", action="store_true", help="print each state as it is entered; exit with the status")
     start.add_argument("--poll-seconds", type=float, default=5.0, help="how often --wait asks (default: 5)")
-    start.set_defaults(run=_start)
+    start.set_defaults(run=aws.start)
 
     status = commands.add_parser("status", help="an execution's status, state, and output or error")
     status.add_argument("execution_arn")
     status.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    status.set_defaults(run=_status)
+    status.set_defaults(run=aws.status)
 
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
     report.add_argument("leaderboard", type=Path)
@@ -123,65 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _team(args: argparse.Namespace) -> AssemblyTeam:
-    """The team named by --team (or the first) in the cloud assembly --cdk-out names."""
-    outdir = ensure_synthesized(args.cdk_out)
-    return load_assembly(outdir).team(args.team)
-
-
-def _read_input(path: Path) -> tuple[Any, str | None]:
-    """The parsed input, or the problem that makes it unreadable as JSON."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text()), None
-    except json.JSONDecodeError as error:
-        return None, f"$: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-    except UnicodeDecodeError as error:
-        return None, f"$: not UTF-8 text ({error.reason} at byte {error.start})"
-
-
-def _checked_input(args: argparse.Namespace, team: AssemblyTeam) -> Any:
-    """The input, validated offline as the first state would; None (after saying why) if it is not."""
-    from tunestack.cli.offline_validation import validate_offline
-
-    payload, problem = _read_input(args.file)
-    error: str | None
-    if problem is not None:
-        error, problems, hints, skipped = "InvalidJSON", [problem], [], []
-    else:
-        report = validate_offline(args.kind, payload, team.policy)
-        error, problems, hints, skipped = report.error, report.problems, report.hints, report.skipped
-    if problems:
-        if args.json:
-            _print_json(
-                {
-                    "file": str(args.file),
-                    "kind": args.kind,
-                    "team": team.name,
-                    "valid": False,
-                    "error": error,
-                    "problems": problems,
-                    "hints": hints,
-                }
-            )
-        else:
-            print(f"{args.file}: INVALID for team {team.name}", file=sys.stderr)
-            for line in problems:
-                print(line)
-            for hint in hints:
-                print(f"hint: {hint}")
-        return None
-    args.skipped = skipped
-    return payload
-
-
 def _validate(args: argparse.Namespace) -> int:
-    team = _team(args)
-    if _checked_input(args, team) is None:
+    team = team_of(args)
+    if checked_input(args, team) is None:
         return 1
     if args.json:
-        _print_json(
+        print_json(
             {"file": str(args.file), "kind": args.kind, "team": team.name, "valid": True, "skipped": args.skipped}
         )
         return 0
@@ -205,13 +146,13 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios_for(args.kind):
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
-    team = _team(args)
+    team = team_of(args)
     if args.jumpstart_cache is not None:
         _check_jumpstart_cache(args.jumpstart_cache)
-    payload, problem = _read_input(args.file)
+    payload, problem = read_input(args.file)
     if problem:
         if args.json:
-            _print_json({"file": str(args.file), "error": "InvalidJSON", "problems": [problem]})
+            print_json({"file": str(args.file), "error": "InvalidJSON", "problems": [problem]})
         else:
             print(problem)
         return 1
@@ -252,125 +193,12 @@ def _simulate(args: argparse.Namespace) -> int:
         for (path, _), earlier in zip(before, results, strict=False):
             print(f"simulated first, {_why_first(path, companions)}: {path} -> {earlier.status}")
     if args.json:
-        _print_json({**result.as_json(), "hints": hints})
+        print_json({**result.as_json(), "hints": hints})
     else:
         _print_result(args, team, result)
         for hint in hints:
             print(f"hint: {hint}")
     return 0 if result.status == "SUCCEEDED" else 1
-
-
-def _start(args: argparse.Namespace) -> int:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from tunestack.cli import executions
-
-    if args.team is None and args.state_machine_arn is None:
-        raise UsageError("start needs --team NAME (or --state-machine-arn)")
-    if args.team is None:
-        # The team whose policy validates the input: the one the machine's name says, else the first.
-        machine_name = args.state_machine_arn.rsplit(":", 1)[-1]
-        args.team = next(
-            (
-                t.name
-                for t in load_assembly(ensure_synthesized(args.cdk_out)).teams
-                if machine_name == t.state_machine_name(args.kind)
-            ),
-            None,
-        )
-    team = _team(args)
-    payload = _checked_input(args, team)
-    if payload is None:
-        return 1
-    name = args.name or executions.execution_name(args.kind, payload)
-    try:
-        sfn = boto3.client("stepfunctions")
-        machine = args.state_machine_arn or executions.state_machine_arn(
-            sfn, boto3.client("sts"), team.state_machine_name(args.kind)
-        )
-        execution = executions.start(sfn, machine, payload, name)
-        document: dict[str, Any] = {
-            "executionArn": execution,
-            "console": executions.console_url(execution),
-            "stateMachineArn": machine,
-        }
-        if not args.json:
-            print(f"started {args.kind} for team {team.name}: {execution}")
-            print(f"console: {document['console']}")
-        if not args.wait:
-            if args.json:
-                _print_json(document)
-            return 0
-        states: list[str] = []
-
-        def entered(state: str) -> None:
-            states.append(state)
-            if not args.json:
-                print(f"  {len(states):>2}. {state}", flush=True)
-
-        try:
-            executions.follow(sfn, execution, entered, interval=args.poll_seconds)
-        except KeyboardInterrupt:
-            print(f"\nstopped following; the execution goes on: tunestack status {execution}", file=sys.stderr)
-            return 130
-        status = executions.describe(sfn, execution)
-    except (ClientError, BotoCoreError, executions.ExecutionError) as error:
-        return _aws_failure(args, error)
-    if args.json:
-        _print_json({**document, **status.as_json(), "states": states})
-    else:
-        _print_status(status)
-    return 0 if status.status == "SUCCEEDED" else 1
-
-
-def _status(args: argparse.Namespace) -> int:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from tunestack.cli import executions
-
-    if not args.execution_arn.startswith("arn:") or ":execution:" not in args.execution_arn:
-        raise UsageError(
-            f"{args.execution_arn!r} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:...)"
-        )
-    region = args.execution_arn.split(":")[3]
-    try:
-        status = executions.describe(boto3.client("stepfunctions", region_name=region), args.execution_arn)
-    except (ClientError, BotoCoreError) as error:
-        return _aws_failure(args, error)
-    if args.json:
-        _print_json(status.as_json())
-    else:
-        print(f"execution: {status.execution_arn}")
-        print(f"console: {executions.console_url(status.execution_arn)}")
-        _print_status(status)
-    return 0 if status.status in {"RUNNING", "SUCCEEDED"} else 1
-
-
-def _print_status(status: Any) -> None:
-    print(f"status: {status.status}")
-    print(f"started: {status.started.isoformat() if status.started else '-'}")
-    print(f"stopped: {status.stopped.isoformat() if status.stopped else '-'}")
-    label = "current state" if status.status == "RUNNING" else "last state"
-    print(f"{label}: {status.state or '-'}")
-    if status.error:
-        print(f"error: {status.error}")
-        print("cause:")
-        for line in status.cause_lines:
-            print(f"  {line}")
-    if status.output is not None:
-        print("output:")
-        print(json.dumps(status.output, indent=2))
-
-
-def _aws_failure(args: argparse.Namespace, error: Exception) -> int:
-    """An AWS answer (or no answer) that ends the command: said once, exit 1."""
-    if args.json:
-        _print_json({"error": type(error).__name__, "problems": [str(error)]})
-    else:
-        print(f"tunestack: {error}", file=sys.stderr)
-    return 1
 
 
 def _list_scenarios(kind: str | None) -> None:

@@ -20,13 +20,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # tools.compliance_scan runs the checkov executable named here.
 export TUNESTACK_CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup setup-in-parallel synth test lint bench clean constraints
+.PHONY: help setup setup-in-parallel synth test lint bench dist clean constraints
 
 help:
 	@echo "make synth  set up if needed, synthesize every team's stacks to cdk.out/, run the compliance gates"
 	@echo "make test   set up if needed, lint and run every test"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  measure synth, transitions, Lambda asset and imports, validator; write benchmarks/"
+	@echo "make dist   build the tunestack wheel (constructs, their function code, CLI, simulator) into dist/"
 	@echo "make clean  remove cdk.out/ (keeps .venv/, .venv-checkov/ and node_modules/)"
 	@echo "make constraints  re-resolve the dependencies in fresh environments; rewrite constraints*.txt"
 
@@ -71,8 +72,18 @@ test: lint
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
+# The wheel is built from a copy of the tree that git knows, so nothing local (build/, caches,
+# cdk.out) can slip into it.
+DIST ?= dist
+dist: setup
+	rm -rf build/dist-source $(DIST)
+	mkdir -p build/dist-source
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents --target-directory=build/dist-source
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir $(DIST) build/dist-source
+	@ls $(DIST)/*.whl
+
 clean:
-	rm -rf cdk.out
+	rm -rf cdk.out dist build/dist-source
 
 # Resolves without constraints in throwaway environments under build/, then pins what was installed.
 constraints:

@@ -11,11 +11,12 @@ from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.input_fields import NAME, Problems, check_input_size, parse_instance_type, unknown_field
+from tunestack_runtime.model_registry import parse_version_arn
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import TUNING_JOB_NAME
 
 _TARGET_KEYS = {"EndpointName", "InstanceType", "InitialInstanceCount"}
-_SOURCES = ("TrainingJobName", "TuningJobName")
+_SOURCES = ("TrainingJobName", "TuningJobName", "ModelPackageArn")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,11 +28,13 @@ class EndpointTarget:
 
 @dataclass(frozen=True, kw_only=True)
 class DeployRequest:
-    """A model from a training job, or from a tuning job's best training job, onto an endpoint."""
+    """A model from a training job, from a tuning job's best training job, or an approved version
+    of one of the team's model package groups, onto an endpoint."""
 
     training_job_name: str | None
     tuning_job_name: str | None
     target: EndpointTarget
+    model_package_arn: str | None = None
 
 
 def parse_endpoint_target(
@@ -74,7 +77,8 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
     given = [key for key in _SOURCES if key in payload]
     if len(given) != 1:
         problems.shape.append(
-            f"$: give exactly one of TrainingJobName or TuningJobName (its best training job), got {given or 'none'}"
+            "$: give exactly one of TrainingJobName or TuningJobName (its best training job), or ModelPackageArn "
+            f"(an approved model version), got {given or 'none'}"
         )
     training = payload.get("TrainingJobName")
     if "TrainingJobName" in payload and (not isinstance(training, str) or not NAME.fullmatch(training)):
@@ -82,6 +86,7 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
     tuning = payload.get("TuningJobName")
     if "TuningJobName" in payload and (not isinstance(tuning, str) or not TUNING_JOB_NAME.fullmatch(tuning)):
         problems.shape.append(f"$.TuningJobName: 1-32 letters, digits and hyphens, got {tuning!r}")
+    package = parse_version_arn(payload["ModelPackageArn"], policy, problems) if "ModelPackageArn" in payload else None
     target = parse_endpoint_target(payload, policy, problems, "$", frozenset(_SOURCES))
     problems.raise_if_any()
     assert target is not None
@@ -89,6 +94,7 @@ def validate_deploy_input(payload: Any, policy: TeamPolicy) -> DeployRequest:
         training_job_name=training if isinstance(training, str) else None,
         tuning_job_name=tuning if isinstance(tuning, str) else None,
         target=target,
+        model_package_arn=package,
     )
 
 

@@ -26,6 +26,7 @@ from tunestack_runtime.input_fields import (
     positive_int,
     unknown_field,
 )
+from tunestack_runtime.model_registry import RegisterRequest, parse_register
 from tunestack_runtime.policy import TeamPolicy
 
 _TOP_LEVEL = {
@@ -40,6 +41,7 @@ _TOP_LEVEL = {
     "UseSpotInstances",
     "Deploy",
     "AcceptEula",
+    "Register",
 }
 
 
@@ -58,6 +60,7 @@ class FineTuneRequest:
     use_spot_instances: bool
     deploy: EndpointTarget | None = None  # deploy the model once trained
     accept_eula: bool = False  # the input accepts a gated model's EULA
+    register: RegisterRequest | None = None  # register the model in the team's model registry once trained
 
 
 def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneRequest:
@@ -83,6 +86,7 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     resources = parse_training_resources(payload, policy, problems)
     deploy = parse_endpoint_target(payload["Deploy"], policy, problems, "$.Deploy") if "Deploy" in payload else None
     accept_eula = parse_accept_eula(payload, problems)
+    register = parse_register(payload["Register"], policy.team, problems) if "Register" in payload else None
 
     problems.raise_if_any()
     assert isinstance(model_name, str) and algorithm is not None
@@ -95,4 +99,5 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
         **asdict(resources),
         deploy=deploy,
         accept_eula=accept_eula,
+        register=register,
     )

@@ -26,6 +26,7 @@ from tunestack_runtime.input_fields import (
     unknown_field,
 )
 from tunestack_runtime.json_path import child
+from tunestack_runtime.model_registry import RegisterRequest, parse_register
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import (
     TuningConfig,
@@ -50,6 +51,7 @@ _TOP_LEVEL = {
     "UseSpotInstances",
     "DeployBest",
     "AcceptEula",
+    "Register",
 }
 _CHANNEL = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 
@@ -75,6 +77,7 @@ class TuneRequest:
     use_spot_instances: bool
     deploy_best: EndpointTarget | None = None  # deploy the best training job's model once tuned
     accept_eula: bool = False  # the input accepts a gated model's EULA
+    register: RegisterRequest | None = None  # register the best training job's model once tuned
 
 
 def metric_names(algorithm: Algorithm | None) -> list[str] | None:
@@ -125,6 +128,9 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     warm_start = _guarded(problems, parse_warm_start, payload.get("WarmStartConfig"))
     resources = parse_training_resources(payload, policy, problems)
     accept_eula = parse_accept_eula(payload, problems)
+    register = None
+    if "Register" in payload:
+        register = parse_register(payload["Register"], policy.team, problems)
 
     problems.raise_if_any()
     return TuneRequest(
@@ -137,6 +143,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
         copy_settings_from=copy_from,
         deploy_best=deploy_best,
         accept_eula=accept_eula,
+        register=register,
         **asdict(resources),
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.runtime.test_fine_tune_input import INVALID, POLICY, VALID, mutate
+from tests.runtime.test_fine_tune_input import DEPLOY_CASES, INVALID, POLICY, VALID, VALID_WITH_DEPLOY, mutate
 from tunestack_runtime.errors import InvalidInput, TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
 
@@ -65,3 +65,29 @@ def test_shape_errors_are_schema_errors_too(case: str, path: str | None, value: 
         assert schema_errors == []
     else:
         assert schema_errors, f"the schema accepts {case!r}"
+
+
+def test_property_names_are_the_validators_keys() -> None:
+    from tests.runtime.test_tune_schema import algorithm_forms, key_sets, metric_definition_keys, only, properties
+    from tunestack_runtime import deploy_input, fine_tune_input, input_fields
+
+    assert properties(SCHEMA) == set(only(key_sets(fine_tune_input)["validate_fine_tune_input"]))
+    algorithm = SCHEMA["properties"]["Algorithm"]
+    assert algorithm_forms(algorithm) == sorted(map(set, input_fields._ALGORITHM_FORMS.values()), key=sorted)
+    assert metric_definition_keys(algorithm) == only(key_sets(input_fields)["parse_metric_definitions"])
+    assert properties(SCHEMA["properties"]["Deploy"]) == only(key_sets(deploy_input)["parse_endpoint_target"])
+
+
+def test_a_deploy_request_satisfies_the_schema() -> None:
+    assert list(VALIDATOR.iter_errors(VALID_WITH_DEPLOY)) == []
+
+
+@pytest.mark.parametrize(("case", "path", "value", "message"), DEPLOY_CASES, ids=[c[0] for c in DEPLOY_CASES])
+def test_deploy_shape_errors_are_schema_errors_too(case: str, path: str, value: Any, message: str) -> None:
+    payload = mutate(path, value, VALID_WITH_DEPLOY)
+    with pytest.raises(TunestackError) as caught:
+        validate_fine_tune_input(payload, POLICY)
+    if isinstance(caught.value, InvalidInput):
+        assert list(VALIDATOR.iter_errors(payload)), f"the schema accepts {case!r}"
+    else:  # a team limit: the schema knows no team
+        assert list(VALIDATOR.iter_errors(payload)) == []

@@ -1,5 +1,6 @@
 """Team configuration: the ``teams`` list in ``cdk.json`` context, typed and validated.
 
+The app layer: it maps ``cdk.json`` onto the constructs' typed settings (``TeamSettings``).
 Every problem found is collected and reported at once, each naming the team and the field, so a
 platform engineer fixes a bad ``cdk.json`` in one pass instead of one ``cdk synth`` per mistake.
 """
@@ -11,16 +12,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tunestack.constructs.team_settings import (
+    INSTANCE_TYPE,
+    NETWORK_ISOLATION_MODES,
+    SAGEMAKER_MAX_RUNTIME_SECONDS,
+    TEAM_NAME,
+    DefaultInstanceTypes,
+    InstanceTypes,
+    TeamLimits,
+    TeamSettings,
+)
+
 TEAMS_CONTEXT_KEY = "teams"
 ALLOW_DESTROY_CONTEXT_KEY = "tunestack:allowDestroy"
 
-#: SageMaker's own ceiling for MaxRuntimeInSeconds of a training job: 28 days.
-SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
-
-_TEAM_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _AZ = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
@@ -35,10 +42,6 @@ _TEAM_KEYS = {
     "vpc",
     "networkIsolation",
 }
-#: ``networkIsolation``: "required" (IAM refuses any job or model without network isolation; a
-#: JumpStart model whose spec turns it off is refused by the first state) or "algorithm" (each
-#: algorithm as it allows: JumpStart as its spec says, built-ins and custom images isolated).
-NETWORK_ISOLATION_MODES = ("required", "algorithm")
 _INSTANCE_KINDS = ("training", "hosting")
 _LIMIT_KEYS = (
     "maxInstanceCount",
@@ -60,32 +63,6 @@ class TeamConfigError(ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InstanceTypes:
-    """Instance types a team may use, one list per kind of job."""
-
-    training: tuple[str, ...]
-    hosting: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class DefaultInstanceTypes:
-    """What an execution input that names no ``InstanceType`` gets."""
-
-    training: str
-    hosting: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class TeamLimits:
-    """Ceilings a team's executions may not exceed (checked by the Lambdas and by IAM)."""
-
-    max_instance_count: int
-    max_runtime_in_seconds: int
-    max_training_jobs_per_tuning_job: int
-    max_parallel_training_jobs: int
-
-
-@dataclass(frozen=True, kw_only=True)
 class ImportedVpc:
     """An existing VPC given by ids; no synth-time look-up is made.
 
@@ -99,21 +76,16 @@ class ImportedVpc:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TeamConfig:
-    """One team's platform.
+class TeamConfig(TeamSettings):
+    """One team of ``cdk.json``: its settings, and where its stacks deploy.
 
     ``account`` / ``region`` left out: the team's stacks are environment-agnostic and deploy to
     whatever the CLI's credentials point at. ``vpc`` left out: a VPC is created for the team.
     """
 
-    name: str
-    allowed_instance_types: InstanceTypes
-    default_instance_types: DefaultInstanceTypes
-    limits: TeamLimits
     account: str | None = None
     region: str | None = None
     vpc: ImportedVpc | None = None
-    network_isolation: str = "required"
 
     @property
     def stack_prefix(self) -> str:
@@ -156,7 +128,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         problems.append(f"{label}: field {key!r}: unknown field (allowed: {sorted(_TEAM_KEYS)})")
 
     name = raw.get("name")
-    if not isinstance(name, str) or not _TEAM_NAME.match(name):
+    if not isinstance(name, str) or not TEAM_NAME.match(name):
         problems.append(
             f"{label}: field 'name': must be 2-12 lowercase letters or digits starting with a "
             f"letter (it prefixes stack and SageMaker job names), got {name!r}"
@@ -218,7 +190,7 @@ def _parse_allowed(raw: Any, label: str, problems: list[str]) -> InstanceTypes |
         if not isinstance(value, list) or not value:
             problems.append(f"{where}.{kind}': must be a non-empty list of ml.* instance types, got {value!r}")
             continue
-        bad = [v for v in value if not isinstance(v, str) or not _INSTANCE_TYPE.match(v)]
+        bad = [v for v in value if not isinstance(v, str) or not INSTANCE_TYPE.match(v)]
         if bad:
             problems.append(f"{where}.{kind}': not SageMaker instance types (ml.<family>.<size>): {bad!r}")
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
 from tunestack.app.config import (
     ALLOW_DESTROY_CONTEXT_KEY,
@@ -14,12 +13,10 @@ from tunestack.app.config import (
     allow_destroy,
     load_teams,
 )
+from tunestack.constructs.compliance import NAG_PACKS
 from tunestack.constructs.sagemaker_execution_role import TEAM_TAG_KEY
 from tunestack.stacks.foundation_stack import FoundationStack
 from tunestack.stacks.pipelines_stack import PipelinesStack
-
-#: The cdk-nag packs every synth runs; a finding of any of them fails it.
-NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks)
 
 
 @dataclass(frozen=True)

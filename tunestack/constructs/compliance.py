@@ -8,10 +8,15 @@ reason a reviewer can check. checkov reads skips from the resource's CloudFormat
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+from constructs import Construct, IConstruct
+
+#: The cdk-nag packs every tunestack construct passes with no unacknowledged finding; an app adds
+#: them with ``cdk.Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))``.
+NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks)
 
 _MIN_REASON = 25
 #: NIST 800-53 rev 5 (IAMNoInlinePolicy) prefers managed policies; tunestack writes one policy for
@@ -83,17 +88,23 @@ CDK_PROVIDER_FUNCTION_IDS = {
 }
 
 
+#: A marker child: this provider function's reasons are recorded.
+_ANNOTATED = "TunestackAnnotated"
+
+
 def annotate_cdk_provider_functions(stack: cdk.Stack) -> None:
     """Record why CDK's own custom-resource functions skip checkov's Lambda runtime checks.
 
     They run only while CloudFormation deploys the stack, are invoked by CloudFormation alone, and
     report failures through the CloudFormation response, so reserved concurrency, a dead-letter
-    queue or a VPC (where their S3 response URL may be unreachable) would add nothing.
+    queue or a VPC (where their S3 response URL may be unreachable) would add nothing. Each
+    construct that may create one calls this at its end; a function is annotated once.
     """
     for child in stack.node.children:
         purpose = CDK_PROVIDER_FUNCTION_IDS.get(child.node.id)
-        if purpose is None:
+        if purpose is None or child.node.try_find_child(_ANNOTATED) is not None:
             continue
+        Construct(cast(Construct, child), _ANNOTATED)
         function = next(
             c
             for c in child.node.find_all()

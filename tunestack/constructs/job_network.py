@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -12,7 +14,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from tunestack.app.config import ImportedVpc
 from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, skip_checkov
 from tunestack.constructs.lambda_code import lambda_code_directory
 from tunestack.constructs.team_key import log_group_name
@@ -21,20 +22,25 @@ from tunestack.constructs.team_key import log_group_name
 class JobNetwork(Construct):
     """Private isolated subnets and a security group for training jobs and endpoints.
 
-    With ``imported`` left out a VPC is created: two availability zones of isolated subnets (no
+    With ``vpc`` left out a VPC is created: two availability zones of isolated subnets (no
     route to the internet), an S3 gateway endpoint (all the training path needs: SageMaker pulls
     images on the service side) and flow logs to a log group encrypted with ``encryption_key``.
     The endpoint's policy admits only this account's principals to ``data_bucket``, reads of the
     region's JumpStart buckets and of ECR's image-layer bucket: nothing else in S3 is reachable.
-    With ``imported`` the given VPC and subnets are used as they are, without any synth-time
+    With ``vpc`` given, the VPC and its job subnets are used as they are, without any synth-time
     look-up; their owner provides the S3 gateway endpoint (and its policy) and flow logs, and a
     check at deployment fails the stack if any of the given subnets has a route out of the VPC
-    (``tunestack_runtime.routes``).
+    (``tunestack_runtime.routes``). ``vpc_subnets`` picks the job subnets of a given VPC (default:
+    its private isolated subnets).
 
-    The security group admits traffic only from itself (distributed training between the
+    ``security_group`` given: jobs use it as it is (its rules are its owner's). Otherwise a group
+    is created that admits traffic only from itself (distributed training between the
     instances of one job) and lets jobs out only to itself and, once ``restrict_egress_to_s3``
     has run, to HTTPS on the region's S3 prefix list: never to 0.0.0.0/0.
     """
+
+    #: The job subnets of a given VPC unless ``vpc_subnets`` says otherwise.
+    DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
     def __init__(
         self,
@@ -44,13 +50,16 @@ class JobNetwork(Construct):
         team_name: str,
         encryption_key: kms.IKey,
         data_bucket: s3.IBucket,
-        imported: ImportedVpc | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.flow_log_group: logs.LogGroup | None = None
-        if imported is None:
+        self.route_check: cdk.CustomResource | None = None
+        if vpc is None:
             self.flow_log_group = logs.LogGroup(
                 self,
                 "FlowLogs",
@@ -84,34 +93,32 @@ class JobNetwork(Construct):
                 endpoint.add_to_policy(statement)
             flow_log_role = self.vpc.node.find_child("All").node.find_child("IAMRole")
             acknowledge(flow_log_role, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_FOR_ONE_ROLE)
+            self.subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         else:
             self.s3_endpoint = None
-            self.vpc = ec2.Vpc.from_vpc_attributes(
-                self,
-                "Vpc",
-                vpc_id=imported.vpc_id,
-                availability_zones=list(imported.availability_zones),
-                isolated_subnet_ids=list(imported.subnet_ids),
-            )
-            for subnet in self.vpc.isolated_subnets:
+            self.vpc = vpc
+            self.subnets = vpc.select_subnets(**_as_arguments(vpc_subnets or self.DEFAULT_SUBNETS))
+            for subnet in self.subnets.subnets:
                 acknowledge(
                     subnet,
                     "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
                     "No route table is read at synth; the deployment-time route check reads them instead.",
                 )
-            self.route_check = self._check_routes(imported, team_name, encryption_key, flow_log_retention)
-        self.subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        self.security_group = ec2.SecurityGroup(
+            self.route_check = self._check_routes(team_name, encryption_key, flow_log_retention)
+        self.owns_security_group = security_group is None
+        if security_group is not None:
+            self.security_group: ec2.ISecurityGroup = security_group
+            return
+        created = ec2.SecurityGroup(
             self,
             "JobSecurityGroup",
             vpc=self.vpc,
             description="SageMaker jobs: traffic only within this group, HTTPS to VPC endpoints",
             allow_all_outbound=False,
         )
-        self.security_group.add_ingress_rule(
-            self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
-        )
-        for child in self.security_group.node.children:
+        self.security_group = created
+        created.add_ingress_rule(created, ec2.Port.all_traffic(), "Between instances of one distributed job")
+        for child in created.node.children:
             if isinstance(child, ec2.CfnSecurityGroupIngress):
                 acknowledge(
                     child,
@@ -119,12 +126,10 @@ class JobNetwork(Construct):
                     "The only source is this security group itself: instances of one distributed training "
                     "job exchange gradients on ports the framework picks; nothing outside the group gets in.",
                 )
-        self.security_group.add_egress_rule(
-            self.security_group, ec2.Port.all_traffic(), "Between instances of one distributed job"
-        )
+        created.add_egress_rule(created, ec2.Port.all_traffic(), "Between instances of one distributed job")
 
     def _check_routes(
-        self, imported: ImportedVpc, team_name: str, encryption_key: kms.IKey, retention: logs.RetentionDays
+        self, team_name: str, encryption_key: kms.IKey, retention: logs.RetentionDays
     ) -> cdk.CustomResource:
         """A custom resource that fails the deployment when a job subnet has a route out."""
         role = iam.Role(
@@ -183,14 +188,17 @@ class JobNetwork(Construct):
             "NoRouteOut",
             service_token=function.function_arn,
             resource_type="Custom::TunestackRouteCheck",
-            properties={"VpcId": imported.vpc_id, "SubnetIds": list(imported.subnet_ids)},
+            properties={"VpcId": self.vpc.vpc_id, "SubnetIds": self.subnet_ids},
         )
 
     def restrict_egress_to_s3(self) -> None:
         """Let jobs out on HTTPS to the region's S3 prefix list (through the gateway endpoint), the
         one way out a job needs. The prefix list's id differs by region and has no CloudFormation
         attribute: an SDK call at deployment reads it (DescribeManagedPrefixLists). Call this once
-        the stack's other AwsCustomResource exists: CDK runs them all in one provider function."""
+        the stack's other AwsCustomResource exists: CDK runs them all in one provider function.
+        A security group that was given is left as it is."""
+        if not self.owns_security_group:
+            return
         region = cdk.Stack.of(self).region
         lookup = cr.AwsCustomResource(
             self,
@@ -231,6 +239,12 @@ class JobNetwork(Construct):
     @property
     def vpc_arn(self) -> str:
         return cdk.Stack.of(self).format_arn(service="ec2", resource="vpc", resource_name=self.vpc.vpc_id)
+
+
+def _as_arguments(selection: ec2.SubnetSelection) -> dict[str, Any]:
+    """A SubnetSelection as the keyword arguments of ``IVpc.select_subnets``."""
+    fields = ("availability_zones", "one_per_az", "subnet_filters", "subnet_group_name", "subnet_type", "subnets")
+    return {name: getattr(selection, name) for name in fields if getattr(selection, name) is not None}
 
 
 def s3_endpoint_statements(scope: Construct, data_bucket: s3.IBucket) -> list[iam.PolicyStatement]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +17,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tunestack.app.config import TeamConfig
 from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource, skip_checkov
 from tunestack.constructs.lambda_code import lambda_code_directory
-from tunestack.constructs.platform_parameters import split
 from tunestack.constructs.sagemaker_execution_role import jumpstart_bucket_arn
 from tunestack.constructs.sagemaker_statements import Guardrails
 from tunestack.constructs.team_key import log_group_name
+from tunestack.constructs.team_settings import TeamSettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: AWS's public Powertools for AWS Lambda (Python) v3 layer for the runtime above; not vendored.
@@ -33,14 +33,14 @@ POWERTOOLS_LAYER = (
 
 @dataclass(frozen=True, kw_only=True)
 class TeamResources:
-    """The foundation's resources a team's pipelines use."""
+    """The team's settings and the foundation's resources its pipelines use."""
 
-    team: TeamConfig
-    bucket_name: str
+    team: TeamSettings
+    bucket: s3.IBucket
     key: kms.IKey
-    role_arn: str
-    subnet_ids: str  # comma-joined
-    security_group_ids: str  # comma-joined
+    role: iam.IRole
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
 
 
 class PipelineRuntime(Construct):
@@ -113,15 +113,14 @@ class PipelineRuntime(Construct):
             "Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which this check does not recognize; "
             "a customer key would need a key policy for events.amazonaws.com.",
         )
-        # The foundation's data bucket, by the name its SSM parameter holds (no resource here).
-        self.bucket = s3.Bucket.from_bucket_name(self, "TeamBucket", resources.bucket_name)
+        self.bucket = resources.bucket
         self.team_environment = self._team_environment()
         self.guardrails = Guardrails(
             team_name=resources.team.name,
-            role_arn=resources.role_arn,
+            role_arn=resources.role.role_arn,
             key_arn=key.key_arn,
-            subnet_ids=split(resources.subnet_ids),
-            security_group_ids=split(resources.security_group_ids),
+            subnet_ids=list(resources.subnet_ids),
+            security_group_ids=list(resources.security_group_ids),
             training_instance_types=resources.team.allowed_instance_types.training,
             hosting_instance_types=resources.team.allowed_instance_types.hosting,
             max_runtime_in_seconds=resources.team.limits.max_runtime_in_seconds,
@@ -134,7 +133,7 @@ class PipelineRuntime(Construct):
         team = self.resources.team
         document: dict[str, Any] = {
             "team": team.name,
-            "bucket": self.resources.bucket_name,
+            "bucket": self.resources.bucket.bucket_name,
             "region": cdk.Stack.of(self).region,
             "trainingInstanceTypes": list(team.allowed_instance_types.training),
             "hostingInstanceTypes": list(team.allowed_instance_types.hosting),
@@ -144,9 +143,9 @@ class PipelineRuntime(Construct):
             "maxRuntimeInSeconds": team.limits.max_runtime_in_seconds,
             "maxTrainingJobsPerTuningJob": team.limits.max_training_jobs_per_tuning_job,
             "maxParallelTrainingJobs": team.limits.max_parallel_training_jobs,
-            "roleArn": self.resources.role_arn,
-            "subnetIds": self.resources.subnet_ids,
-            "securityGroupIds": self.resources.security_group_ids,
+            "roleArn": self.resources.role.role_arn,
+            "subnetIds": cdk.Fn.join(",", list(self.resources.subnet_ids)),
+            "securityGroupIds": cdk.Fn.join(",", list(self.resources.security_group_ids)),
             "keyArn": self.resources.key.key_arn,
             "networkIsolation": team.network_isolation,
         }

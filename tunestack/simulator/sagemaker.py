@@ -80,6 +80,8 @@ class SimulatedSageMaker:
         self.jobs: dict[str, SimulatedJob] = {}
         self.tuning_jobs: dict[str, tuning.SimulatedTuningJob] = {}
         self.endpoints: dict[str, Any] = {}  # name -> endpoints.SimulatedEndpoint
+        #: "SageMaker Model Package State Change" events not yet delivered: (detail-type, detail).
+        self.registry_events: list[tuple[str, dict[str, Any]]] = []
         self.created: list[tuple[str, str]] = []  # (kind, name) in creation order
         self.calls: Counter[str] = Counter()
         #: How long a tuning job's trials take; None: each its whole MaxRuntimeInSeconds, less a minute.
@@ -211,6 +213,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
     from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 
     from tunestack.simulator.endpoints import simulated_endpoints
+    from tunestack.simulator.registry import simulated_registry
 
     backend_cls = models.SageMakerModelBackend
     original_create = backend_cls.create_training_job
@@ -400,5 +403,6 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
         mock.patch.object(backend_cls, "search", search),
         mock.patch.object(responses.SageMakerResponse, "stop_training_job", stop_response, create=True),
         simulated_endpoints(sim),
+        simulated_registry(sim),
     ):
         yield sim

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from tunestack.app.config import TeamConfig
 from tunestack.constructs.compliance import annotate_cdk_provider_functions
-from tunestack.constructs.job_network import JobNetwork
 from tunestack.constructs.platform_parameters import PlatformExports, PlatformValues
-from tunestack.constructs.sagemaker_defaults import SageMakerDefaults
-from tunestack.constructs.sagemaker_execution_role import SageMakerExecutionRole, protect_deployed_models
-from tunestack.constructs.secure_bucket import AccessLogBucket, SecureBucket
-from tunestack.constructs.team_key import TeamKey
+from tunestack.constructs.team_foundation import TeamFoundation
 
 
 class FoundationStack(cdk.Stack):
@@ -42,47 +39,16 @@ class FoundationStack(cdk.Stack):
         )
         self.team = team
         removal = cdk.RemovalPolicy.DESTROY if allow_destroy else cdk.RemovalPolicy.RETAIN
-
-        self.key = TeamKey(self, "Key", team_name=team.name, removal_policy=removal)
-        self.access_logs_bucket = AccessLogBucket(self, "AccessLogs", removal_policy=removal)
-        self.data_bucket = SecureBucket(
-            self,
-            "Data",
-            encryption_key=self.key,
-            access_logs_bucket=self.access_logs_bucket,
-            access_logs_prefix="data-bucket/",
-            removal_policy=removal,
+        # "Default" adds nothing to the logical ids: the resources keep the ids they had when the
+        # stack created them itself.
+        self.foundation = TeamFoundation(
+            self, "Default", settings=team, vpc=self._imported_vpc(team), removal_policy=removal
         )
-        protect_deployed_models(self.data_bucket, team.name)
-        self.network = JobNetwork(
-            self,
-            "Network",
-            team_name=team.name,
-            encryption_key=self.key,
-            data_bucket=self.data_bucket,
-            imported=team.vpc,
-            removal_policy=removal,
-        )
-        self.sagemaker_role = SageMakerExecutionRole(
-            self,
-            "SageMakerRole",
-            team_name=team.name,
-            data_bucket=self.data_bucket,
-            encryption_key=self.key,
-            vpc_arn=self.network.vpc_arn,
-        )
-        self.sdk_defaults = SageMakerDefaults(
-            self,
-            "SageMakerDefaults",
-            team_name=team.name,
-            bucket=self.data_bucket,
-            encryption_key=self.key,
-            role=self.sagemaker_role,
-            subnet_ids=self.network.subnet_ids,
-            security_group_ids=[self.network.security_group.security_group_id],
-        )
-        # After the SDK defaults: their AwsCustomResource provider runs this look-up too.
-        self.network.restrict_egress_to_s3()
+        self.key = self.foundation.key
+        self.data_bucket = self.foundation.data_bucket
+        self.network = self.foundation.network
+        self.sagemaker_role = self.foundation.sagemaker_role
+        self.sdk_defaults = self.foundation.sdk_defaults
         self.platform_exports = PlatformExports(
             self,
             "Platform",
@@ -91,20 +57,32 @@ class FoundationStack(cdk.Stack):
                 bucket_name=self.data_bucket.bucket_name,
                 key_arn=self.key.key_arn,
                 role_arn=self.sagemaker_role.role_arn,
-                subnet_ids=cdk.Fn.join(",", self.network.subnet_ids),
-                security_group_ids=self.network.security_group.security_group_id,
+                subnet_ids=cdk.Fn.join(",", self.foundation.subnet_ids),
+                security_group_ids=self.foundation.security_group.security_group_id,
             ),
         )
         self._outputs()
         annotate_cdk_provider_functions(self)
+
+    def _imported_vpc(self, team: TeamConfig) -> ec2.IVpc | None:
+        """The VPC cdk.json names by ids, without any synth-time look-up."""
+        if team.vpc is None:
+            return None
+        return ec2.Vpc.from_vpc_attributes(
+            self,
+            "ImportedVpc",
+            vpc_id=team.vpc.vpc_id,
+            availability_zones=list(team.vpc.availability_zones),
+            isolated_subnet_ids=list(team.vpc.subnet_ids),
+        )
 
     def _outputs(self) -> None:
         outputs = {
             "DataBucketName": self.data_bucket.bucket_name,
             "KeyArn": self.key.key_arn,
             "SageMakerRoleArn": self.sagemaker_role.role_arn,
-            "SubnetIds": cdk.Fn.join(",", self.network.subnet_ids),
-            "SecurityGroupId": self.network.security_group.security_group_id,
+            "SubnetIds": cdk.Fn.join(",", self.foundation.subnet_ids),
+            "SecurityGroupId": self.foundation.security_group.security_group_id,
             "SageMakerConfigS3Uri": self.sdk_defaults.s3_uri,
             "SageMakerConfigParameter": self.sdk_defaults.parameter.parameter_name,
         }

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from tunestack.constructs.compliance import annotate_cdk_provider_functions
-from tunestack.constructs.deploy_pipeline import DeployPipeline
-from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
-from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
-from tunestack.constructs.platform_parameters import read_platform_values
-from tunestack.constructs.tune_pipeline import TunePipeline
+from tunestack.constructs.platform_parameters import read_platform_values, split
+from tunestack.constructs.team_pipelines import TeamPipelines
 from tunestack.stacks.foundation_stack import FoundationStack
 
 
@@ -32,19 +31,23 @@ class PipelinesStack(cdk.Stack):
         # stack writes and which cannot change while imported.
         self.add_stack_dependency(foundation)
         values = read_platform_values(team.name)
-        resources = TeamResources(
-            team=team,
-            bucket_name=values.bucket_name,
+        # "Default" adds nothing to the logical ids: the resources keep the ids they had when the
+        # stack created them itself.
+        self.pipelines = TeamPipelines(
+            self,
+            "Default",
+            settings=team,
             key=kms.Key.from_key_arn(self, "TeamKey", values.key_arn),
-            role_arn=values.role_arn,
-            subnet_ids=values.subnet_ids,
-            security_group_ids=values.security_group_ids,
+            data_bucket=s3.Bucket.from_bucket_name(self, "TeamBucket", values.bucket_name),
+            sagemaker_role=iam.Role.from_role_arn(self, "TeamSageMakerRole", values.role_arn, mutable=False),
+            subnet_ids=split(values.subnet_ids),
+            security_group_ids=split(values.security_group_ids),
         )
-        self.runtime = PipelineRuntime(self, "Runtime", resources=resources)
-        self.deploy = DeployPipeline(self, "Deploy", runtime=self.runtime)
+        self.runtime = self.pipelines.runtime
+        self.deploy = self.pipelines.deploy
+        self.fine_tune = self.pipelines.fine_tune
+        self.tune = self.pipelines.tune
         machine = self.deploy.state_machine
-        self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime, deploy=machine)
-        self.tune = TunePipeline(self, "Tune", runtime=self.runtime, deploy=machine)
         cdk.CfnOutput(self, "FineTuneStateMachineArn", value=self.fine_tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "TuneStateMachineArn", value=self.tune.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DeployStateMachineArn", value=machine.state_machine_arn)

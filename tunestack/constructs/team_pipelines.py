@@ -1,0 +1,65 @@
+"""A team's three state machines and what they share: fine-tune, tune and deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs.deploy_pipeline import DeployPipeline
+from tunestack.constructs.feature_flags import pin_feature_flags
+from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
+from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
+from tunestack.constructs.team_settings import TeamPropsError, TeamSettings
+from tunestack.constructs.tune_pipeline import TunePipeline
+
+
+class TeamPipelines(Construct):
+    """The state machines (named ``tunestack-<team>-fine-tune``, ``-tune``, ``-deploy``), their
+    functions, the task-token table, the failure topic and the team's dashboard, running jobs with
+    the given key, data bucket, SageMaker role, subnets and security groups (a ``TeamFoundation``'s,
+    or a platform team's own)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: TeamSettings,
+        key: kms.IKey,
+        data_bucket: s3.IBucket,
+        sagemaker_role: iam.IRole,
+        subnet_ids: Sequence[str],
+        security_group_ids: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        pin_feature_flags(self)
+        problems = settings.problems()
+        for name, values in (("subnet_ids", subnet_ids), ("security_group_ids", security_group_ids)):
+            if isinstance(values, str) or not values:
+                problems.append(f"{name}: must be a non-empty sequence of ids, got {values!r}")
+        if problems:
+            raise TeamPropsError(self.node.path or construct_id, problems)
+        self.settings = settings
+        self.runtime = PipelineRuntime(
+            self,
+            "Runtime",
+            resources=TeamResources(
+                team=settings,
+                bucket=data_bucket,
+                key=key,
+                role=sagemaker_role,
+                subnet_ids=subnet_ids,
+                security_group_ids=security_group_ids,
+            ),
+        )
+        self.deploy = DeployPipeline(self, "Deploy", runtime=self.runtime)
+        self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime, deploy=self.deploy.state_machine)
+        self.tune = TunePipeline(self, "Tune", runtime=self.runtime, deploy=self.deploy.state_machine)
+        self.failure_topic = self.runtime.failures
+        annotate_cdk_provider_functions(cdk.Stack.of(self))

@@ -1,0 +1,116 @@
+"""What a team may run: instance types, limits and network isolation, with documented defaults.
+
+These are the props every tunestack construct takes about a team (the resources it uses are typed
+CDK interfaces, given or created). ``TeamSettings.problems()`` names every bad value at once, the
+way a platform engineer wants to read them: one line per prop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: SageMaker's own ceiling for MaxRuntimeInSeconds of a training job: 28 days (SageMaker API
+#: reference, StoppingCondition.MaxRuntimeInSeconds).
+SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
+
+#: It prefixes stack, state machine, log group and SageMaker job names (63 characters at most).
+TEAM_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+
+#: "required": IAM refuses any job or model without network isolation, and a JumpStart model whose
+#: spec turns it off is refused by the first state; "algorithm": each algorithm as it allows.
+NETWORK_ISOLATION_MODES = ("required", "algorithm")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceTypes:
+    """Instance types a team may use, one list per kind of job."""
+
+    training: tuple[str, ...] = ("ml.m5.xlarge", "ml.g5.xlarge", "ml.g5.2xlarge")
+    hosting: tuple[str, ...] = ("ml.m5.large", "ml.m5.xlarge", "ml.g5.xlarge")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefaultInstanceTypes:
+    """What an execution input that names no ``InstanceType`` gets (each must be allowed)."""
+
+    training: str = "ml.m5.xlarge"
+    hosting: str = "ml.m5.large"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamLimits:
+    """Ceilings a team's executions may not exceed (checked by the first state and by IAM)."""
+
+    max_instance_count: int = 2
+    max_runtime_in_seconds: int = 24 * 3600
+    max_training_jobs_per_tuning_job: int = 20
+    max_parallel_training_jobs: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamSettings:
+    """One team's name and what it may run; every field but ``name`` has a default."""
+
+    name: str
+    allowed_instance_types: InstanceTypes = field(default_factory=InstanceTypes)
+    default_instance_types: DefaultInstanceTypes = field(default_factory=DefaultInstanceTypes)
+    limits: TeamLimits = field(default_factory=TeamLimits)
+    network_isolation: str = "required"
+
+    def problems(self) -> list[str]:
+        """One line per bad value, each naming its prop; empty when the settings are valid."""
+        found: list[str] = []
+        if not isinstance(self.name, str) or not TEAM_NAME.match(self.name):
+            found.append(
+                f"team_name: must be 2-12 lowercase letters or digits starting with a letter (it prefixes "
+                f"stack, state machine and SageMaker job names), got {self.name!r}"
+            )
+        for kind in ("training", "hosting"):
+            allowed = getattr(self.allowed_instance_types, kind)
+            where = f"allowed_instance_types.{kind}"
+            if isinstance(allowed, str) or not allowed:
+                found.append(f"{where}: must be a non-empty sequence of ml.* instance types, got {allowed!r}")
+                continue
+            bad = [t for t in allowed if not isinstance(t, str) or not INSTANCE_TYPE.match(t)]
+            if bad:
+                found.append(f"{where}: not SageMaker instance types (ml.<family>.<size>): {bad!r}")
+            if len(set(allowed)) != len(allowed):
+                found.append(f"{where}: lists an instance type twice: {list(allowed)!r}")
+            default = getattr(self.default_instance_types, kind)
+            if default not in allowed:
+                found.append(f"default_instance_types.{kind}: {default!r} is not in {where} {list(allowed)}")
+        for name in (
+            "max_instance_count",
+            "max_runtime_in_seconds",
+            "max_training_jobs_per_tuning_job",
+            "max_parallel_training_jobs",
+        ):
+            value = getattr(self.limits, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                found.append(f"limits.{name}: must be a positive integer, got {value!r}")
+        limits = self.limits
+        runtime = limits.max_runtime_in_seconds
+        ceiling = SAGEMAKER_MAX_RUNTIME_SECONDS
+        if isinstance(runtime, int) and runtime > ceiling:
+            found.append(f"limits.max_runtime_in_seconds: {runtime} exceeds SageMaker's maximum of {ceiling}")
+        parallel, per_tuning = limits.max_parallel_training_jobs, limits.max_training_jobs_per_tuning_job
+        if isinstance(parallel, int) and isinstance(per_tuning, int) and parallel > per_tuning:
+            found.append(
+                f"limits.max_parallel_training_jobs: {parallel} exceeds limits.max_training_jobs_per_tuning_job "
+                f"({per_tuning})"
+            )
+        if self.network_isolation not in NETWORK_ISOLATION_MODES:
+            found.append(
+                f"network_isolation: must be one of {list(NETWORK_ISOLATION_MODES)}, got {self.network_isolation!r}"
+            )
+        return found
+
+
+class TeamPropsError(ValueError):
+    """A tunestack construct's props are invalid; ``problems`` holds one line per bad prop."""
+
+    def __init__(self, construct_path: str, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"invalid props for {construct_path}:\n" + "\n".join(f"  - {p}" for p in self.problems))

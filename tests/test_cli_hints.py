@@ -195,6 +195,7 @@ def test_a_pasted_training_request_maps_its_name_to_the_model_name() -> None:
         (["simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "meteor-strike"], 2, "usage"),
         (["start", "fine-tune", "examples/fine-tune-text.json"], 2, "usage"),
         (["status", "not-an-arn"], 2, "usage"),
+        (["start", "fine-tune", "examples/fine-tune-text.json", "--team", "vision", "--name", "a b(c)"], 2, "usage"),
         (["validate", "fine-tune", "{broken}"], 1, "InvalidJSON"),
         (["simulate", "fine-tune", "{broken}"], 1, "InvalidJSON"),
         (["validate", "fine-tune", "{bad}"], 1, "InvalidInput"),

@@ -34,6 +34,8 @@ def start(args: argparse.Namespace) -> int:
     payload = checked_input(args, team)
     if payload is None:
         return 1
+    if args.name is not None and not executions.EXECUTION_NAME.fullmatch(args.name):
+        raise UsageError(f"--name {args.name!r}: 1-80 letters, digits, '-' or '_' (Step Functions and SageMaker tags)")
     name = args.name or executions.execution_name(args.kind, payload)
     try:
         sfn = boto3.client("stepfunctions")

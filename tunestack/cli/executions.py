@@ -25,6 +25,9 @@ ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 #: StartExecution's ``name``: 1-80 characters; we keep to letters, digits and hyphens, which
 #: CloudWatch Logs and SageMaker tag values both accept.
 _NAME_PART = re.compile(r"[^A-Za-z0-9-]+")
+#: A name given with --name: the characters CloudWatch Logs accepts in execution names (StartExecution's
+#: ``name`` documentation), all of which SageMaker's tag-value pattern accepts too.
+EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 class ExecutionError(Exception):

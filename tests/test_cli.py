@@ -10,14 +10,37 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tunestack.cli import main
+from tests.conftest import ROOT, Synthesized
+from tunestack.cli import main as cli_main
+
+#: The session's synthesized assembly (the same templates `cdk synth` writes: test_cli_synth.py).
+CDK_OUT: list[Path] = []
 
 
-def run_cli(*argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it, in a process of its own (from the repository by default)."""
+@pytest.fixture(autouse=True)
+def _cdk_out(synthesized: Synthesized) -> None:
+    CDK_OUT[:] = [synthesized.outdir]
+
+
+def main(argv: list[str]) -> int:
+    """The command in-process, on the session's cloud assembly."""
+    return cli_main([*argv, "--cdk-out", str(CDK_OUT[0])] if argv[:1] != ["report"] else argv)
+
+
+def run_cli(
+    *argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None, assembly: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, in a process of its own (from the repository by default), on
+    the session's cloud assembly unless ``assembly`` is False (then its default: ./cdk.out, or this
+    checkout's outside an app folder)."""
+    where = ["--cdk-out", str(CDK_OUT[0])] if assembly else []
     return subprocess.run(
-        [sys.executable, "-m", "tunestack.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "tunestack.cli", *argv, *where],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -65,7 +88,6 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
 
 
 def test_simulate_json_is_one_document_and_exit_code_follows_status() -> None:
-    # Synthesizes cdk.out first when it is missing or older than the sources.
     result = run_cli("simulate", "fine-tune", "examples/fine-tune-text.json", "--scenario", "job-failure", "--json")
     assert result.returncode == 1
     document = json.loads(result.stdout)
@@ -96,7 +118,7 @@ def test_the_command_works_from_any_directory(tmp_path: Path) -> None:
     """The runtime ships in the Lambda asset; the installed command must still find it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     file = str(ROOT / "examples" / "fine-tune-text.json")
-    result = run_cli("validate", "fine-tune", file, cwd=tmp_path, env=env)
+    result = run_cli("validate", "fine-tune", file, cwd=tmp_path, env=env, assembly=False)
     assert result.returncode == 0, result.stderr
     assert "valid fine-tune input" in result.stdout
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunestack_runtime.errors import InvalidInput
-from tunestack_runtime.input_fields import NAME, Problems, check_input_size, parse_instance_type
-from tunestack_runtime.json_path import child
+from tunestack_runtime.input_fields import NAME, Problems, check_input_size, parse_instance_type, unknown_field
 from tunestack_runtime.model_registry import parse_version_arn
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tuning_config import TUNING_JOB_NAME
@@ -47,8 +46,7 @@ def parse_endpoint_target(
         problems.shape.append(f"{where}: must be an object with EndpointName, InstanceType, InitialInstanceCount")
         return None
     for key in sorted(set(raw) - _TARGET_KEYS - extra_keys):
-        allowed = ", ".join(sorted(_TARGET_KEYS | extra_keys))
-        problems.shape.append(f"{child(where, key)}: unknown field (allowed: {allowed})")
+        problems.shape.append(unknown_field(where, key, _TARGET_KEYS | extra_keys))
     name = raw.get("EndpointName")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         problems.shape.append(f"{where}.EndpointName: required, 1-63 letters, digits and hyphens, got {name!r}")

@@ -24,8 +24,8 @@ from tunestack_runtime.input_fields import (
     parse_training_data,
     parse_training_resources,
     positive_int,
+    unknown_field,
 )
-from tunestack_runtime.json_path import child
 from tunestack_runtime.model_registry import RegisterRequest, parse_register
 from tunestack_runtime.policy import TeamPolicy
 
@@ -69,7 +69,7 @@ def validate_fine_tune_input(payload: Any, policy: TeamPolicy) -> FineTuneReques
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
     for key in sorted(set(payload) - _TOP_LEVEL):
-        problems.shape.append(f"{child('$', key)}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+        problems.shape.append(unknown_field("$", key, _TOP_LEVEL))
 
     model_name = payload.get("ModelName")
     if model_name is None:

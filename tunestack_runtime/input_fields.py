@@ -6,9 +6,10 @@ the team's limits fails as PolicyViolation, anything else as InvalidInput.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,38 @@ class Algorithm:
     inference_image: str | None = None
 
 
+#: SageMaker request members (botocore's sagemaker model: CreateTrainingJob,
+#: CreateHyperParameterTuningJob) whose value an input gives under another name.
+SAGEMAKER_NAMES = {
+    "HyperParameterTuningJobName": "TuningJobName",
+    "TrainingJobName": "ModelName",
+    "EnableManagedSpotTraining": "UseSpotInstances",
+}
+
+
+def closest_field(key: str, allowed: Iterable[str]) -> str | None:
+    """The field ``key`` was probably meant to be: the input's name for a SageMaker request member,
+    the same name in another case (``trainingData``, ``ModelID``), else the one closest in
+    spelling (difflib's ratio of at least 0.75)."""
+    names = sorted(allowed)
+    if SAGEMAKER_NAMES.get(str(key)) in names:
+        return SAGEMAKER_NAMES[str(key)]
+    for name in names:
+        if name.lower() == str(key).lower():
+            return name
+    close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def unknown_field(where: str, key: str, allowed: Iterable[str], context: str = "") -> str:
+    """The problem line of a field the input may not have, with the field it was probably meant to
+    be: ``$.trainingData: unknown field, did you mean 'TrainingData'? (allowed: ...)``."""
+    names = sorted(allowed)
+    guess = closest_field(key, names)
+    meant = f", did you mean {guess!r}?" if guess else ""
+    return f"{child(where, key)}: unknown field{context}{meant} (allowed: {', '.join(names)})"
+
+
 class Problems:
     def __init__(self) -> None:
         self.shape: list[str] = []
@@ -85,14 +118,16 @@ def parse_algorithm(raw: Any, problems: Problems) -> Algorithm | None:
         return None
     forms = [form for form in _ALGORITHM_FORMS if form in raw]
     if len(forms) != 1:
+        guesses = [f"{key!r} -> {guess!r}" for key in sorted(raw) if (guess := closest_field(key, _ALGORITHM_FORMS))]
+        meant = f" (did you mean {', '.join(guesses)}?)" if guesses and not forms else ""
         problems.shape.append(
-            f"$.Algorithm: give exactly one of {', '.join(_ALGORITHM_FORMS)}, got {sorted(raw) or 'none'}"
+            f"$.Algorithm: give exactly one of {', '.join(_ALGORITHM_FORMS)}, got {sorted(raw) or 'none'}{meant}"
         )
         return None
     (form,) = forms
     before = len(problems.shape)
     for key in sorted(set(raw) - _ALGORITHM_FORMS[form]):
-        problems.shape.append(f"{child('$.Algorithm', key)}: unknown field with {form}")
+        problems.shape.append(unknown_field("$.Algorithm", key, _ALGORITHM_FORMS[form], f" with {form}"))
     if form == "JumpStartModelId":
         model_id, version = raw["JumpStartModelId"], raw.get("JumpStartModelVersion", "*")
         if not isinstance(model_id, str) or not JUMPSTART_ID.fullmatch(model_id):

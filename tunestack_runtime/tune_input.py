@@ -23,6 +23,7 @@ from tunestack_runtime.input_fields import (
     parse_hyperparameters,
     parse_training_data,
     parse_training_resources,
+    unknown_field,
 )
 from tunestack_runtime.json_path import child
 from tunestack_runtime.model_registry import RegisterRequest, parse_register
@@ -94,7 +95,7 @@ def validate_tune_input(payload: Any, policy: TeamPolicy) -> TuneRequest:
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"$: the input must be a JSON object, got {type(payload).__name__}")
     for key in sorted(set(payload) - _TOP_LEVEL):
-        problems.shape.append(f"{child('$', key)}: unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
+        problems.shape.append(unknown_field("$", key, _TOP_LEVEL))
     deploy_best = None
     if "DeployBest" in payload:
         deploy_best = parse_endpoint_target(payload["DeployBest"], policy, problems, "$.DeployBest")

@@ -1,6 +1,7 @@
-"""The ``tunestack`` command: validate an execution input, or run it offline in the simulator.
+"""The ``tunestack`` command: validate an execution input, run it offline in the simulator, or
+start it on AWS and follow it.
 
-Exit codes: 0 valid / SUCCEEDED, 1 invalid / FAILED or ABORTED, 2 usage.
+Exit codes: 0 valid / SUCCEEDED, 1 invalid / FAILED, TIMED_OUT or ABORTED, 2 usage.
 """
 
 from __future__ import annotations
@@ -9,43 +10,72 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from tunestack.app.config import TeamConfig, TeamConfigError, load_teams
+from tunestack.cli import aws
+from tunestack.cli.common import UsageError, checked_input, print_json, read_input, team_of
+from tunestack.simulator.assembly import AssemblyError, AssemblyTeam
 
-#: The CDK app the command works on: the current folder when it holds a cdk.json, else this checkout.
-ROOT = Path.cwd() if (Path.cwd() / "cdk.json").is_file() else Path(__file__).resolve().parents[2]
+#: The folder holding the examples a scenario may run first, and the default cloud assembly: the
+#: current folder when it is an app's (a cdk.json or a cdk.out in it), else this checkout's.
+ROOT = (
+    Path.cwd()
+    if (Path.cwd() / "cdk.json").is_file()
+    or (Path.cwd() / "cdk.out").is_dir()
+    or not (Path(__file__).resolve().parents[2] / "cdk.json").is_file()
+    else Path(__file__).resolve().parents[2]
+)
 KINDS = ("fine-tune", "tune", "deploy")
 
 
-class UsageError(Exception):
-    pass
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``--json`` can report a usage error as JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
     try:
+        args = _parser().parse_args(argv)
         return int(args.run(args))
-    except UsageError as error:
-        print(f"tunestack: {error}", file=sys.stderr)
+    except (UsageError, AssemblyError) as error:
+        if as_json:
+            print_json({"error": "usage", "problems": [str(error)]})
+        else:
+            print(f"tunestack: {error}", file=sys.stderr)
         return 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tunestack", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="tunestack", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def with_assembly(command: argparse.ArgumentParser, team_help: str) -> None:
+        command.add_argument("--team", help=team_help)
+        command.add_argument(
+            "--cdk-out",
+            type=Path,
+            default=ROOT / "cdk.out",
+            metavar="DIR",
+            help="the app's synthesized cloud assembly, whose pipelines stacks are the teams (default: ./cdk.out, "
+            "or this checkout's outside an app folder; synthesized first with `cdk synth` when the app's sources "
+            "beside it are newer)",
+        )
+        command.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     validate = commands.add_parser("validate", help="check an execution input as the first state does")
     validate.add_argument("kind", choices=KINDS)
     validate.add_argument("file", type=Path)
-    validate.add_argument("--team", help="team in cdk.json (default: the first)")
+    with_assembly(validate, "team of the cloud assembly (default: the first)")
     validate.set_defaults(run=_validate)
 
     simulate = commands.add_parser("simulate", help="run the synthesized state machine offline (simulated)")
     simulate.add_argument("kind", nargs="?", choices=KINDS)
     simulate.add_argument("file", nargs="?", type=Path)
-    simulate.add_argument("--team", help="team in cdk.json (default: the first)")
+    with_assembly(simulate, "team of the cloud assembly (default: the first)")
     simulate.add_argument("--scenario", default="success", help="what happens to the job (see --list-scenarios)")
     simulate.add_argument(
         "--list-scenarios",
@@ -53,11 +83,6 @@ def _parser() -> argparse.ArgumentParser:
         help="list every scenario (those for KIND, if given), the kinds of execution it applies to, and exit",
     )
     simulate.add_argument("--data", type=Path, help="local folder uploaded to the input's TrainingData prefix")
-    simulate.add_argument(
-        "--json",
-        action="store_true",
-        help="one JSON document on stdout; its 'requests' lists every AWS request the functions made, in order",
-    )
     simulate.add_argument("--reports", type=Path, help="folder to save the leaderboard CSV, JSON and chart in")
     simulate.add_argument(
         "--jumpstart-cache",
@@ -68,6 +93,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(run=_simulate)
 
+    start = commands.add_parser(
+        "start", help="validate, then start the team's state machine on AWS with your credentials"
+    )
+    start.add_argument("kind", choices=KINDS)
+    start.add_argument("file", type=Path)
+    with_assembly(start, "the team whose state machine runs it (tunestack-<team>-<kind>)")
+    start.add_argument("--state-machine-arn", help="start this state machine instead of looking the team's up")
+    start.add_argument("--name", help="the execution's name (default: what the input names, and the time)")
+    start.add_argument("--wait", action="store_true", help="print each state as it is entered; exit with the status")
+    start.add_argument("--poll-seconds", type=float, default=5.0, help="how often --wait asks (default: 5)")
+    start.set_defaults(run=aws.start)
+
+    status = commands.add_parser("status", help="an execution's status, state, and output or error")
+    status.add_argument("execution_arn")
+    status.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    status.set_defaults(run=aws.status)
+
     report = commands.add_parser("report", help="draw the tuning chart of a leaderboard JSON file")
     report.add_argument("leaderboard", type=Path)
     report.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
@@ -75,55 +117,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _teams() -> list[TeamConfig]:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    try:
-        return load_teams(context.get("teams"))
-    except TeamConfigError as error:
-        raise UsageError(str(error)) from None
-
-
-def _team(name: str | None) -> TeamConfig:
-    teams = _teams()
-    if name is None:
-        return teams[0]
-    for team in teams:
-        if team.name == name:
-            return team
-    raise UsageError(f"no team {name!r} in cdk.json (teams: {', '.join(t.name for t in teams)})")
-
-
-def _read_input(path: Path) -> tuple[Any, str | None]:
-    """The parsed input, or the problem that makes it unreadable as JSON."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text()), None
-    except json.JSONDecodeError as error:
-        return None, f"$: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-
-
 def _validate(args: argparse.Namespace) -> int:
-    from tunestack.cli.offline_validation import validate_offline
-
-    team = _team(args.team)
-    payload, problem = _read_input(args.file)
-    report = validate_offline(args.kind, payload, team) if problem is None else None
-    problems = [problem] if problem else report.problems  # type: ignore[union-attr]
-    if problems:
-        print(f"{args.file}: INVALID for team {team.name}", file=sys.stderr)
-        for line in problems:
-            print(line)
+    team = team_of(args)
+    if checked_input(args, team) is None:
         return 1
-    assert report is not None
+    if args.json:
+        print_json(
+            {"file": str(args.file), "kind": args.kind, "team": team.name, "valid": True, "skipped": args.skipped}
+        )
+        return 0
     print(f"{args.file}: valid {args.kind} input for team {team.name}")
-    for note in report.skipped:
+    for note in args.skipped:
         print(f"  skipped offline: {note}")
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tunestack.simulator.assembly import ensure_synthesized
+    from tunestack.cli.hints import missing_data_hint
     from tunestack.simulator.harness import Simulator, prefix_of
     from tunestack.simulator.lineage import data_folder, earlier_runs, kind_of
     from tunestack.simulator.scenarios import SCENARIOS, scenarios_for
@@ -136,14 +146,20 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios_for(args.kind):
         known = ", ".join(scenarios_for(args.kind))
         raise UsageError(f"no scenario {args.scenario!r} for {args.kind} (scenarios: {known})")
-    team = _team(args.team)
+    team = team_of(args)
     if args.jumpstart_cache is not None:
         _check_jumpstart_cache(args.jumpstart_cache)
-    payload, problem = _read_input(args.file)
+    payload, problem = read_input(args.file)
     if problem:
-        print(problem)
+        if args.json:
+            print_json({"file": str(args.file), "error": "InvalidJSON", "problems": [problem]})
+        else:
+            print(problem)
         return 1
+    # Parents first only when the input names them (warm-start parents, CopySettingsFrom, the job a
+    # deploy names) and an input beside it creates exactly that job.
     before = earlier_runs(args.file, payload) if args.kind in {"tune", "deploy"} else []
+    before = [(path, earlier) for path, earlier in before if path.resolve() != args.file.resolve()]
     companions = [_companion(args.kind)] if SCENARIOS[args.scenario].shared_execution_name else []
     before.extend(companions)
     uploads = dict(found for path, earlier in before if (found := data_folder(path, earlier)))
@@ -156,11 +172,18 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UsageError(f"--data: {error}") from None
     elif (found := data_folder(args.file, payload)) is not None:
         uploads[found[0]] = found[1]
-    outdir = ensure_synthesized(ROOT)
-    simulator = Simulator(outdir, team, jumpstart_cache=args.jumpstart_cache)
+    simulator = Simulator(args.cdk_out, team, jumpstart_cache=args.jumpstart_cache)
     runs = [(kind_of(p), p) for _, p in before] + [(args.kind, payload)]
     results = simulator.run_sequence(runs, args.scenario, uploads=uploads, warm_up=len(before))
     result = results[-1]
+    hints = []
+    if args.data is None:
+        try:
+            prefix: str | None = prefix_of(payload)
+        except ValueError:
+            prefix = None
+        if (hint := missing_data_hint(result.error, prefix, list(uploads))) is not None:
+            hints.append(hint)
     if args.reports is not None:
         for key, body in result.reports.items():
             target = args.reports / Path(key).relative_to("tuning")
@@ -170,9 +193,11 @@ def _simulate(args: argparse.Namespace) -> int:
         for (path, _), earlier in zip(before, results, strict=False):
             print(f"simulated first, {_why_first(path, companions)}: {path} -> {earlier.status}")
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print_json({**result.as_json(), "hints": hints})
     else:
         _print_result(args, team, result)
+        for hint in hints:
+            print(f"hint: {hint}")
     return 0 if result.status == "SUCCEEDED" else 1
 
 
@@ -196,6 +221,8 @@ def _why_first(path: Path, companions: list[tuple[Path, Any]]) -> str:
 def _companion(kind: str) -> tuple[Path, Any]:
     """The other kind's example that deploys, run first under the same execution name."""
     path = ROOT / "examples" / ("tune-and-deploy.json" if kind == "fine-tune" else "fine-tune-text.json")
+    if not path.is_file():
+        raise UsageError(f"this scenario runs the example {path} first; run it from the tunestack repository")
     return path, json.loads(path.read_text())
 
 
@@ -229,7 +256,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_result(args: argparse.Namespace, team: TeamConfig, result: Any) -> None:
+def _print_result(args: argparse.Namespace, team: AssemblyTeam, result: Any) -> None:
     print(f"SIMULATED {args.kind} of {args.file} for team {team.name}, scenario {result.scenario}")
     print("(offline: moto and a simulated SageMaker; nothing reached AWS)")
     for number, state in enumerate(result.states, 1):

@@ -1,6 +1,6 @@
 """The first state's validation, run on a workstation: the same code the Lambda runs, with the
-team's policy from cdk.json. What needs AWS (the bucket's name, the dataset's contents, JumpStart
-specs) is skipped and said so.
+team's policy as the synthesized pipelines stack hands it to its functions. What needs AWS (the
+bucket's name, the dataset's contents, JumpStart specs) is skipped and said so.
 """
 
 from __future__ import annotations
@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunestack.app.config import TeamConfig
-
-# isort: split
+from tunestack.cli.hints import hints_for
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.errors import TunestackError
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
@@ -22,23 +20,10 @@ from tunestack_runtime.tune_input import validate_tune_input
 class OfflineReport:
     problems: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
-    """The policy the pipelines hand their Lambdas, from the team's cdk.json entry."""
-    return TeamPolicy(
-        team=team.name,
-        bucket=bucket,
-        region=team.region or "",
-        training_instance_types=team.allowed_instance_types.training,
-        hosting_instance_types=team.allowed_instance_types.hosting,
-        default_training_instance_type=team.default_instance_types.training,
-        default_hosting_instance_type=team.default_instance_types.hosting,
-        max_instance_count=team.limits.max_instance_count,
-        max_runtime_in_seconds=team.limits.max_runtime_in_seconds,
-        max_training_jobs_per_tuning_job=team.limits.max_training_jobs_per_tuning_job,
-        max_parallel_training_jobs=team.limits.max_parallel_training_jobs,
-    )
+    #: What the input probably meant, when its problems look like a known mistake.
+    hints: list[str] = field(default_factory=list)
+    #: The error the first state would fail with (InvalidInput, PolicyViolation), or None.
+    error: str | None = None
 
 
 _SKIPPED = {
@@ -61,12 +46,15 @@ _SKIPPED = {
 _VALIDATORS = {"fine-tune": validate_fine_tune_input, "tune": validate_tune_input, "deploy": validate_deploy_input}
 
 
-def validate_offline(kind: str, payload: Any, team: TeamConfig) -> OfflineReport:
+def validate_offline(kind: str, payload: Any, policy: TeamPolicy) -> OfflineReport:
+    """``policy``: the team's, as the cloud assembly carries it (bucket and ARNs empty: offline)."""
     if kind not in _VALIDATORS:
         raise ValueError(f"unknown kind {kind!r}")
     report = OfflineReport(skipped=list(_SKIPPED[kind]))
     try:
-        _VALIDATORS[kind](payload, team_policy(team))
+        _VALIDATORS[kind](payload, policy)
     except TunestackError as error:
         report.problems = str(error).splitlines()
+        report.error = type(error).__name__
+        report.hints = hints_for(kind, payload, report.problems)
     return report

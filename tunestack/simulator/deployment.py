@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from tunestack.app.config import TeamConfig
+from tunestack.simulator.assembly import AssemblyTeam
 from tunestack.simulator.template import Resolver, StackTemplate
 
 ACCOUNT = "123456789012"
@@ -79,7 +79,7 @@ def check_jumpstart_cache(folder: Path) -> list[str]:
     return warnings
 
 
-def deploy(stack: StackTemplate, team: TeamConfig, region: str, jumpstart_cache: Path | None = None) -> Deployment:
+def deploy(stack: StackTemplate, team: AssemblyTeam, region: str, jumpstart_cache: Path | None = None) -> Deployment:
     """Create the stack's resources in moto and return where they are. The JumpStart bucket holds
     ``jumpstart_cache`` (a local copy of one), or the fixtures when it is None."""
     resolver = Resolver(region=region, account=ACCOUNT)
@@ -141,9 +141,10 @@ def deploy(stack: StackTemplate, team: TeamConfig, region: str, jumpstart_cache:
 
 
 def _platform(
-    team: TeamConfig, region: str, resolver: Resolver, stack: StackTemplate, jumpstart_cache: Path | None
+    team: AssemblyTeam, region: str, resolver: Resolver, stack: StackTemplate, jumpstart_cache: Path | None
 ) -> None:
-    """What the foundation stack would have published: a bucket, a key, the role, the network."""
+    """What the foundation stack would have published: a bucket, a key, the role, the network.
+    Exports the assembly gives literally (an imported VPC's subnet ids) keep their value."""
     bucket = f"tunestack-{team.name}-data-simulated"
     s3 = boto3.client("s3")
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -155,11 +156,12 @@ def _platform(
         "bucket-name": bucket,
         "key-arn": key_arn,
         "role-arn": f"arn:aws:iam::{ACCOUNT}:role/tunestack-{team.name}-sagemaker-simulated",
-        "subnet-ids": ",".join(team.vpc.subnet_ids) if team.vpc else "subnet-0a00000000000001,subnet-0a00000000000002",
+        "subnet-ids": "subnet-0a00000000000001,subnet-0a00000000000002",
         "security-group-ids": "sg-0a000000000000001",
     }
     for field_name, value in values.items():
-        resolver.exports[f"tunestack-{team.name}-platform-{field_name}"] = value
+        export = f"tunestack-{team.name}-platform-{field_name}"
+        resolver.exports[export] = team.exports.get(export, value) if field_name == "subnet-ids" else value
 
 
 def jumpstart_bucket(s3: Any, region: str, location: dict[str, Any], catalog: Path | None) -> None:

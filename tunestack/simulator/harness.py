@@ -16,7 +16,7 @@ from unittest import mock
 
 import boto3
 
-from tunestack.app.config import TeamConfig
+from tunestack.simulator.assembly import AssemblyTeam, load_assembly
 from tunestack.simulator.clock import SimClock, simulated_time
 from tunestack.simulator.deployment import (
     ACCOUNT,
@@ -39,13 +39,17 @@ _REAL_WAIT_SECONDS = 60.0
 
 
 class Simulator:
-    def __init__(self, outdir: Path, team: TeamConfig, jumpstart_cache: Path | None = None) -> None:
-        """``jumpstart_cache``: a local copy of a JumpStart bucket (``models_manifest.json`` and the
-        specs at their ``spec_key``) to serve instead of the fixtures; ValueError if it has no manifest."""
+    def __init__(self, outdir: Path, team: str | AssemblyTeam | Any, jumpstart_cache: Path | None = None) -> None:
+        """``team``: a team of the cloud assembly in ``outdir``, by name (or anything with a
+        ``name``). ``jumpstart_cache``: a local copy of a JumpStart bucket (``models_manifest.json``
+        and the specs at their ``spec_key``) to serve instead of the fixtures; ValueError if it has
+        no manifest."""
         self.outdir = outdir
+        if not isinstance(team, AssemblyTeam):
+            team = load_assembly(outdir).team(team if isinstance(team, str) else team.name)
         self.team = team
         self.region = team.region or "us-east-1"
-        self.stack = load_stack(outdir, f"{team.stack_prefix}-pipelines")
+        self.stack = load_stack(outdir, team.stack_name)
         if jumpstart_cache is not None:
             check_jumpstart_cache(jumpstart_cache)
         self.jumpstart_cache = jumpstart_cache

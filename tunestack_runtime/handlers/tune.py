@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 
 from tunestack_runtime import tuning_analysis
+from tunestack_runtime.contract import TUNING_JOB
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.handlers.shared import (
     complete_from_event,
@@ -34,26 +35,26 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     logger.info(
         "validated",
-        extra={"job": plan["CreateHyperParameterTuningJob"]["HyperParameterTuningJobName"], "dataset": plan["Dataset"]},
+        extra={"job": plan.request[TUNING_JOB.name_field], "dataset": plan.dataset},
     )
-    return plan
+    return plan.to_dict()
 
 
 @logger.inject_lambda_context(log_event=False)
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token and create (or adopt) the tuning job; the token completes later."""
-    return launch_from_event(TUNING, event, request_field="CreateHyperParameterTuningJob")
+    return launch_from_event(TUNING, event)
 
 
 @logger.inject_lambda_context(log_event=False)
 def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: "SageMaker HyperParameter Tuning Job State Change"; completes the waiting execution."""
-    return complete_from_event(TUNING, event, status_field="HyperParameterTuningJobStatus")
+    """EventBridge: the tuning job's state change; completes the waiting execution."""
+    return complete_from_event(TUNING, event)
 
 
 @logger.inject_lambda_context(log_event=False)
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TUNING, event["TuningJobName"], event)
+    return reconcile_named(TUNING, event)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -322,6 +322,8 @@ def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------------
 # The launch plan: what the first state returns and the state machine keeps at ``$.Launch``.
 
+#: Where the state machine keeps the plan: the first state's result replaces the state as ``{"Launch": plan}``.
+PLAN_STATE_FIELD = "Launch"
 PLAN_TIMEOUT_FIELD = "TaskTimeoutSeconds"
 PLAN_EXTRAS_FIELD = "OutputExtras"
 PLAN_DATASET_FIELD = "Dataset"
@@ -379,4 +381,4 @@ class LaunchPlan:
 
 def plan_path(*keys: str) -> str:
     """The JSONPath of a plan field in the state (the plan lives at ``$.Launch``)."""
-    return ".".join(("$.Launch", *keys))
+    return ".".join(("$", PLAN_STATE_FIELD, *keys))

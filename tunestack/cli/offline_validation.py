@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunestack.app.config import TeamConfig
+from tunestack.constructs.team_policy import team_policy as policy_of_team
 
 # isort: split
 from tunestack_runtime.deploy_input import validate_deploy_input
@@ -26,19 +27,7 @@ class OfflineReport:
 
 def team_policy(team: TeamConfig, bucket: str = "") -> TeamPolicy:
     """The policy the pipelines hand their Lambdas, from the team's cdk.json entry."""
-    return TeamPolicy(
-        team=team.name,
-        bucket=bucket,
-        region=team.region or "",
-        training_instance_types=team.allowed_instance_types.training,
-        hosting_instance_types=team.allowed_instance_types.hosting,
-        default_training_instance_type=team.default_instance_types.training,
-        default_hosting_instance_type=team.default_instance_types.hosting,
-        max_instance_count=team.limits.max_instance_count,
-        max_runtime_in_seconds=team.limits.max_runtime_in_seconds,
-        max_training_jobs_per_tuning_job=team.limits.max_training_jobs_per_tuning_job,
-        max_parallel_training_jobs=team.limits.max_parallel_training_jobs,
-    )
+    return policy_of_team(team, bucket=bucket)
 
 
 _SKIPPED = {

@@ -109,7 +109,7 @@ class JobKindSpec:
     #: The statuses its state-change rule delivers, as events spell them.
     event_statuses: tuple[str, ...]
     #: Event spelling -> API spelling, where they differ.
-    event_spellings: Mapping[str, str] = field(default_factory=dict)
+    event_spellings: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: The resource type of its ARN (``arn:<partition>:sagemaker:<region>:<account>:<type>/<name>``).
     arn_resource_type: str
     #: SageMaker operations (IAM action names without ``sagemaker:``).

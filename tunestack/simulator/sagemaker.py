@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from tunestack.simulator import tuning
 from tunestack.simulator.clock import SimClock
+from tunestack_runtime.contract import TRAINING_JOB, TUNING_JOB
 
 #: What SageMaker accepts as a tag key or value (SageMaker API reference, "Tag").
 TAG_PATTERN = regex.compile(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$")
@@ -111,7 +112,7 @@ class SimulatedSageMaker:
 
     def tags_of(self, kind: str, name: str) -> dict[str, str]:
         """A resource's tags, as its state-change events carry them (``detail.Tags``)."""
-        found: Any = {"TrainingJob": self.jobs, "HyperParameterTuningJob": self.tuning_jobs}.get(kind, self.endpoints)
+        found: Any = {TRAINING_JOB.job_type: self.jobs, TUNING_JOB.job_type: self.tuning_jobs}.get(kind, self.endpoints)
         return dict(found[name].tags)
 
     def jobs_left_running(self, running_executions: set[str]) -> list[str]:
@@ -236,7 +237,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             max_runtime=float(kwargs["stopping_condition"]["MaxRuntimeInSeconds"]),
             tags={t["Key"]: t["Value"] for t in kwargs.get("tags") or []},
         )
-        sim.created.append(("TrainingJob", training_job_name))
+        sim.created.append((TRAINING_JOB.job_type, training_job_name))
         sim.calls["CreateTrainingJob"] += 1
         return job
 
@@ -267,7 +268,7 @@ def simulated_sagemaker(sim: SimulatedSageMaker) -> Iterator[SimulatedSageMaker]
             vary=sim.trial_seconds is not None and sim.vary_trials,
         )
         sim.tuning_jobs[name].tags = {t["Key"]: t["Value"] for t in kwargs.get("tags") or []}
-        sim.created.append(("HyperParameterTuningJob", name))
+        sim.created.append((TUNING_JOB.job_type, name))
         sim.calls["CreateHyperParameterTuningJob"] += 1
         return arn
 

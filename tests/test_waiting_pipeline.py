@@ -15,8 +15,26 @@ from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB
 
 ALL = ["States.ALL"]
 NOTIFY = "Notify the team"
-WAIT_CATCHES = [(["States.Timeout"], "Reconcile after timeout"), (ALL, NOTIFY)]
-NESTED_CATCHES = [(["States.TaskFailed"], "Deployment failed"), (ALL, NOTIFY)]
+FAILS = [(ALL, NOTIFY)]
+WAIT_CATCHES = [(["States.Timeout"], "Reconcile after timeout"), *FAILS]
+NESTED_CATCHES = [(["States.TaskFailed"], "Deployment failed"), *FAILS]
+
+
+def task(following: str, catch: list[tuple[list[str], str]] = FAILS) -> dict[str, Any]:
+    return {"Type": "Task", "Next": following, "Catch": catch}
+
+
+def choice(deploy: str, report: str) -> dict[str, Any]:
+    return {"Type": "Choice", "Choices": [deploy], "Default": report}
+
+
+def ending(fail_state: str) -> dict[str, dict[str, Any]]:
+    """The failure path every pipeline shares: notify, then fail."""
+    return {NOTIFY: {"Type": "Task", "Next": fail_state}, fail_state: {"Type": "Fail"}}
+
+
+REPORT = {"Type": "Pass", "End": True}
+DEPLOY_FAILED = {"Deployment failed": {"Type": "Pass", "Next": NOTIFY}}
 
 #: As synthesized before the pipelines were one construct: start state, then each state's type,
 #: Next (or Default and Choices, or End) and Catch (errors -> target), in order.
@@ -24,62 +42,39 @@ GRAPHS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     "FineTune": (
         "Validate input and dataset",
         {
-            "Validate input and dataset": {
-                "Type": "Task",
-                "Next": "Train (waits for SageMaker)",
-                "Catch": [(ALL, NOTIFY)],
-            },
-            "Train (waits for SageMaker)": {"Type": "Task", "Next": "Deploy requested?", "Catch": WAIT_CATCHES},
-            "Reconcile after timeout": {"Type": "Task", "Next": "Deploy requested?", "Catch": [(ALL, NOTIFY)]},
-            "Deploy requested?": {"Type": "Choice", "Choices": ["Deploy the model"], "Default": "Report the model"},
-            "Deploy the model": {"Type": "Task", "Next": "Report the model", "Catch": NESTED_CATCHES},
-            "Deployment failed": {"Type": "Pass", "Next": NOTIFY},
-            "Report the model": {"Type": "Pass", "End": True},
-            NOTIFY: {"Type": "Task", "Next": "Fine-tune failed"},
-            "Fine-tune failed": {"Type": "Fail"},
+            "Validate input and dataset": task("Train (waits for SageMaker)"),
+            "Train (waits for SageMaker)": task("Deploy requested?", WAIT_CATCHES),
+            "Reconcile after timeout": task("Deploy requested?"),
+            "Deploy requested?": choice("Deploy the model", "Report the model"),
+            "Deploy the model": task("Report the model", NESTED_CATCHES),
+            **DEPLOY_FAILED,
+            "Report the model": REPORT,
+            **ending("Fine-tune failed"),
         },
     ),
     "Tune": (
         "Validate input and warm start",
         {
-            "Validate input and warm start": {
-                "Type": "Task",
-                "Next": "Tune (waits for SageMaker)",
-                "Catch": [(ALL, NOTIFY)],
-            },
-            "Tune (waits for SageMaker)": {"Type": "Task", "Next": "Analyse the training jobs", "Catch": WAIT_CATCHES},
-            "Reconcile after timeout": {"Type": "Task", "Next": "Analyse the training jobs", "Catch": [(ALL, NOTIFY)]},
-            "Analyse the training jobs": {"Type": "Task", "Next": "Deploy requested?", "Catch": [(ALL, NOTIFY)]},
-            "Deploy requested?": {
-                "Type": "Choice",
-                "Choices": ["Deploy the best model"],
-                "Default": "Report the best model",
-            },
-            "Deploy the best model": {"Type": "Task", "Next": "Report the best model", "Catch": NESTED_CATCHES},
-            "Deployment failed": {"Type": "Pass", "Next": NOTIFY},
-            "Report the best model": {"Type": "Pass", "End": True},
-            NOTIFY: {"Type": "Task", "Next": "Tune failed"},
-            "Tune failed": {"Type": "Fail"},
+            "Validate input and warm start": task("Tune (waits for SageMaker)"),
+            "Tune (waits for SageMaker)": task("Analyse the training jobs", WAIT_CATCHES),
+            "Reconcile after timeout": task("Analyse the training jobs"),
+            "Analyse the training jobs": task("Deploy requested?"),
+            "Deploy requested?": choice("Deploy the best model", "Report the best model"),
+            "Deploy the best model": task("Report the best model", NESTED_CATCHES),
+            **DEPLOY_FAILED,
+            "Report the best model": REPORT,
+            **ending("Tune failed"),
         },
     ),
     "Deploy": (
         "Validate input and model",
         {
-            "Validate input and model": {
-                "Type": "Task",
-                "Next": "Create model and endpoint config",
-                "Catch": [(ALL, NOTIFY)],
-            },
-            "Create model and endpoint config": {
-                "Type": "Task",
-                "Next": "Deploy (waits for SageMaker)",
-                "Catch": [(ALL, NOTIFY)],
-            },
-            "Deploy (waits for SageMaker)": {"Type": "Task", "Next": "Report the endpoint", "Catch": WAIT_CATCHES},
-            "Reconcile after timeout": {"Type": "Task", "Next": "Report the endpoint", "Catch": [(ALL, NOTIFY)]},
-            "Report the endpoint": {"Type": "Pass", "End": True},
-            NOTIFY: {"Type": "Task", "Next": "Deploy failed"},
-            "Deploy failed": {"Type": "Fail"},
+            "Validate input and model": task("Create model and endpoint config"),
+            "Create model and endpoint config": task("Deploy (waits for SageMaker)"),
+            "Deploy (waits for SageMaker)": task("Report the endpoint", WAIT_CATCHES),
+            "Reconcile after timeout": task("Report the endpoint"),
+            "Report the endpoint": REPORT,
+            **ending("Deploy failed"),
         },
     ),
 }

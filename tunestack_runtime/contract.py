@@ -154,21 +154,32 @@ class JobKindSpec:
         return (f"sagemaker:{self.stop_operation}",) if self.stop_operation else ()
 
 
+def _sagemaker_resource(resource: str, *, stops: bool, **facts: Any) -> JobKindSpec:
+    """A kind whose API names follow SageMaker's pattern for ``resource``: ``<resource>Name``,
+    ``<resource>Arn``, ``<resource>Status``, ``Create<resource>``, ``Describe<resource>``,
+    ``Stop<resource>`` (tests/test_contract.py holds each to botocore's model)."""
+    return JobKindSpec(
+        job_type=resource,
+        name_field=f"{resource}Name",
+        arn_field=f"{resource}Arn",
+        status_field=f"{resource}Status",
+        create_operation=f"Create{resource}",
+        describe_operation=f"Describe{resource}",
+        stop_operation=f"Stop{resource}" if stops else None,
+        **facts,
+    )
+
+
 _TERMINAL_JOB = ("Completed", "Failed", "Stopped")
 
-TRAINING_JOB = JobKindSpec(
-    job_type="TrainingJob",
+TRAINING_JOB = _sagemaker_resource(
+    "TrainingJob",
+    stops=True,
     noun="training job",
     pipeline=FINE_TUNE,
-    name_field="TrainingJobName",
-    arn_field="TrainingJobArn",
-    status_field="TrainingJobStatus",
     event_detail_type="SageMaker Training Job State Change",
     event_statuses=_TERMINAL_JOB,
     arn_resource_type="training-job",
-    create_operation="CreateTrainingJob",
-    describe_operation="DescribeTrainingJob",
-    stop_operation="StopTrainingJob",
     handler_module=f"{HANDLERS_PACKAGE}.fine_tune",
     request_field="CreateTrainingJob",
     reconcile_field="TrainingJobName",
@@ -176,19 +187,14 @@ TRAINING_JOB = JobKindSpec(
     input_field="$.ModelName",
 )
 
-TUNING_JOB = JobKindSpec(
-    job_type="HyperParameterTuningJob",
+TUNING_JOB = _sagemaker_resource(
+    "HyperParameterTuningJob",
+    stops=True,
     noun="tuning job",
     pipeline=TUNE,
-    name_field="HyperParameterTuningJobName",
-    arn_field="HyperParameterTuningJobArn",
-    status_field="HyperParameterTuningJobStatus",
     event_detail_type="SageMaker HyperParameter Tuning Job State Change",
     event_statuses=_TERMINAL_JOB,
     arn_resource_type="hyper-parameter-tuning-job",
-    create_operation="CreateHyperParameterTuningJob",
-    describe_operation="DescribeHyperParameterTuningJob",
-    stop_operation="StopHyperParameterTuningJob",
     handler_module=f"{HANDLERS_PACKAGE}.tune",
     request_field="CreateHyperParameterTuningJob",
     reconcile_field="TuningJobName",
@@ -196,23 +202,18 @@ TUNING_JOB = JobKindSpec(
     input_field="$.TuningJobName",
 )
 
-ENDPOINT = JobKindSpec(
-    job_type="Endpoint",
+ENDPOINT = _sagemaker_resource(
+    "Endpoint",
+    # A deployment cannot be stopped half-way; SageMaker finishes or rolls back.
+    stops=False,
     noun="endpoint",
     pipeline=DEPLOY,
-    name_field="EndpointName",
-    arn_field="EndpointArn",
-    status_field="EndpointStatus",
     event_detail_type="SageMaker Endpoint State Change",
     # Events spell endpoint states in capitals; both spellings are matched, and the handler
     # describes the endpoint either way.
     event_statuses=("IN_SERVICE", "FAILED", "InService", "Failed"),
     event_spellings={"IN_SERVICE": "InService", "FAILED": "Failed"},
     arn_resource_type="endpoint",
-    create_operation="CreateEndpoint",
-    describe_operation="DescribeEndpoint",
-    # A deployment cannot be stopped half-way; SageMaker finishes or rolls back.
-    stop_operation=None,
     handler_module=f"{HANDLERS_PACKAGE}.deploy",
     request_field="Endpoint",
     reconcile_field="EndpointName",

@@ -21,7 +21,7 @@ from tunestack.constructs.pipeline_runtime import (
     grant_reads,
 )
 from tunestack.constructs.team_tags import DEPLOYER_TAG_KEY
-from tunestack.constructs.waiting_pipeline import FunctionStep, WaitingPipeline, WaitingPipelineProps
+from tunestack.constructs.waiting_pipeline import FunctionStep, WaitingPipeline, WaitingPipelineProps, validate_step
 from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB, TUNING_JOB, plan_path
 
 WHY_NAMES = "Names come from inputs and executions; every call needs the team tag or sets it."
@@ -29,11 +29,8 @@ WHY_NAMES = "Names come from inputs and executions; every call needs the team ta
 PROPS = WaitingPipelineProps(
     kind=ENDPOINT,
     comment="deploy a model to an endpoint",
-    validate=FunctionStep(
-        construct_id="Validate",
-        handler="validate",
-        state_name="Validate input and model",
-        description="Validates a deploy input, the model and the endpoint; creates nothing",
+    validate=validate_step(
+        "Validate input and model", "Validates a deploy input, the model and the endpoint; creates nothing"
     ),
     before_wait=[
         FunctionStep(

@@ -8,17 +8,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from tunestack.constructs.pipeline_runtime import WHY_JUMPSTART_SPECS, PipelineRuntime, grant_reads
-from tunestack.constructs.waiting_pipeline import DeployStep, FunctionStep, WaitingPipeline, WaitingPipelineProps
+from tunestack.constructs.waiting_pipeline import (
+    DeployStep,
+    WaitingPipeline,
+    WaitingPipelineProps,
+    validate_step,
+)
 from tunestack_runtime.contract import TRAINING_JOB
 
 PROPS = WaitingPipelineProps(
     kind=TRAINING_JOB,
     comment="fine-tune a model",
-    validate=FunctionStep(
-        construct_id="Validate",
-        handler="validate",
-        state_name="Validate input and dataset",
-        description="Validates a fine-tune input, the team policy and the dataset; creates nothing",
+    validate=validate_step(
+        "Validate input and dataset",
+        "Validates a fine-tune input, the team policy and the dataset; creates nothing",
         timeout=cdk.Duration.minutes(15),
         memory_size=512,
     ),

@@ -18,7 +18,13 @@ from tunestack.constructs.pipeline_runtime import (
     grant_reads,
 )
 from tunestack.constructs.team_tags import TEAM_TAG_KEY
-from tunestack.constructs.waiting_pipeline import DeployStep, FunctionStep, WaitingPipeline, WaitingPipelineProps
+from tunestack.constructs.waiting_pipeline import (
+    DeployStep,
+    FunctionStep,
+    WaitingPipeline,
+    WaitingPipelineProps,
+    validate_step,
+)
 from tunestack_runtime.contract import TUNING_JOB
 from tunestack_runtime.tuning_analysis import metric_namespace
 
@@ -30,11 +36,9 @@ WHY_TUNING_JOBS = (
 PROPS = WaitingPipelineProps(
     kind=TUNING_JOB,
     comment="tune hyperparameters",
-    validate=FunctionStep(
-        construct_id="Validate",
-        handler="validate",
-        state_name="Validate input and warm start",
-        description="Validates a tune input, its warm-start parents and data; creates nothing",
+    validate=validate_step(
+        "Validate input and warm start",
+        "Validates a tune input, its warm-start parents and data; creates nothing",
         timeout=cdk.Duration.minutes(5),
         memory_size=512,
     ),

@@ -48,6 +48,20 @@ class FunctionStep:
     memory_size: int = 256
 
 
+def validate_step(
+    state_name: str, description: str, *, timeout: cdk.Duration | None = None, memory_size: int = 256
+) -> FunctionStep:
+    """The first state: the ``validate`` function of the kind's handler module."""
+    return FunctionStep(
+        construct_id="Validate",
+        handler="validate",
+        state_name=state_name,
+        description=description,
+        timeout=timeout,
+        memory_size=memory_size,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeployStep:
     """Deploy what the pipeline made, in a nested execution of the deploy state machine, when the

@@ -13,7 +13,7 @@ from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
+from tunestack_runtime.handlers.shared import logger, sagemaker, token_table, wait_handlers
 from tunestack_runtime.policy import TeamPolicy
 
 
@@ -56,12 +56,5 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: the endpoint's state change; completes the waiting execution."""
-    return complete_from_event(ENDPOINT, event)
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(ENDPOINT, event)
+#: Complete the wait on the endpoint's state change; describe it once after a timeout.
+_, on_state_change, reconcile = wait_handlers(ENDPOINT)

@@ -12,12 +12,7 @@ from tunestack_runtime.contract import TRAINING_JOB, LaunchPlan
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.handlers.shared import (
-    complete_from_event,
-    launch_from_event,
-    logger,
-    reconcile_named,
-)
+from tunestack_runtime.handlers.shared import logger, wait_handlers
 from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
@@ -66,18 +61,6 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ).to_dict()
 
 
-@logger.inject_lambda_context(log_event=False)
-def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Store the task token and create (or adopt) the training job; the token completes later."""
-    return launch_from_event(TRAINING, event)
-
-
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: the training job's state change; completes the waiting execution."""
-    return complete_from_event(TRAINING, event)
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TRAINING, event)
+#: Store the task token and create (or adopt) the training job; complete the wait on its state
+#: change; describe it once after a timeout.
+launch, on_state_change, reconcile = wait_handlers(TRAINING)

@@ -4,7 +4,8 @@ ended without completing its wait (failed, aborted, timed out) launched."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -73,6 +74,36 @@ def reconcile_named(kind: JobKind, event: dict[str, Any]) -> dict[str, Any]:
         job_name=event[kind.spec.reconcile_field],
         execution=Execution.of(event),
     )
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class WaitHandlers(NamedTuple):
+    """The handlers of a wait on one kind of job, as a pipeline's module exports them."""
+
+    launch: Handler
+    on_state_change: Handler
+    reconcile: Handler
+
+
+def wait_handlers(kind: JobKind) -> WaitHandlers:
+    """The launch (store the token, create or adopt), the completion on the kind's EventBridge
+    state change, and the reconcile after a timeout, for ``kind``."""
+
+    @logger.inject_lambda_context(log_event=False)
+    def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return launch_from_event(kind, event)
+
+    @logger.inject_lambda_context(log_event=False)
+    def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return complete_from_event(kind, event)
+
+    @logger.inject_lambda_context(log_event=False)
+    def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return reconcile_named(kind, event)
+
+    return WaitHandlers(launch, on_state_change, reconcile)
 
 
 @logger.inject_lambda_context(log_event=False)

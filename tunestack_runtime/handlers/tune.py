@@ -10,13 +10,7 @@ import boto3
 from tunestack_runtime import tuning_analysis
 from tunestack_runtime.contract import TUNING_JOB
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.handlers.shared import (
-    complete_from_event,
-    launch_from_event,
-    logger,
-    reconcile_named,
-    sagemaker,
-)
+from tunestack_runtime.handlers.shared import logger, sagemaker, wait_handlers
 from tunestack_runtime.job_kinds import TUNING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tune_plan import plan_tuning
@@ -40,21 +34,9 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return plan.to_dict()
 
 
-@logger.inject_lambda_context(log_event=False)
-def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Store the task token and create (or adopt) the tuning job; the token completes later."""
-    return launch_from_event(TUNING, event)
-
-
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: the tuning job's state change; completes the waiting execution."""
-    return complete_from_event(TUNING, event)
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TUNING, event)
+#: Store the task token and create (or adopt) the tuning job; complete the wait on its state
+#: change; describe it once after a timeout.
+launch, on_state_change, reconcile = wait_handlers(TUNING)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tunestack_runtime import artifacts, token_store
+from tunestack_runtime import artifacts, contract, token_store
 from tunestack_runtime.errors import (
     EndpointBusy,
     EndpointFailed,
@@ -27,7 +27,7 @@ from tunestack_runtime.tags import LAUNCH_TAG, owner, resource_tags
 
 
 def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
-    status = description["EndpointStatus"]
+    status = description[contract.ENDPOINT.status_field]
     ours = extras.get("EndpointConfigName")
     serving = description.get("EndpointConfigName")
     if status == "Failed":
@@ -39,19 +39,13 @@ def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tup
 
 
 ENDPOINT = JobKind(
-    job_type="Endpoint",
-    noun="endpoint",
-    name_field="EndpointName",
-    arn_field="EndpointArn",
-    status_field="EndpointStatus",
-    terminal=frozenset({"InService", "Failed"}),
+    spec=contract.ENDPOINT,
     create=None,
     describe=lambda sagemaker, name: sagemaker.describe_endpoint(EndpointName=name),
-    stop=None,  # a deployment cannot be stopped half-way; SageMaker finishes or rolls back
+    stop=None,  # contract.ENDPOINT has no stop operation
     outcome=endpoint_outcome,
     errors={"EndpointFailed": EndpointFailed, "EndpointUpdateRolledBack": EndpointUpdateRolledBack},
     timed_out=EndpointTimedOut,
-    input_field="$.EndpointName",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunestack_runtime import artifacts
+from tunestack_runtime.contract import ENDPOINT, LaunchPlan
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
@@ -81,15 +82,16 @@ def plan_deploy(
     sagemaker: Any,
     s3: Any,
     execution: Execution,
-) -> dict[str, Any]:
-    """The launch's input: CreateModel, CreateEndpointConfig, the alarms, and the endpoint call."""
+) -> LaunchPlan:
+    """The launch's input: CreateModel, CreateEndpointConfig, the alarms (prepared before the
+    wait), and the endpoint call."""
     target = request.target
     source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
     container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
     policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
     name = resource_name(policy.team, target.endpoint_name, execution)
     pinned = artifacts.pin(s3, source.model_data_url, name, f"the model of {source.training_job_name}")
-    tags = [{"Key": TEAM_TAG, "Value": policy.team}, *execution_tags(execution, "deploy")]
+    tags = [{"Key": TEAM_TAG, "Value": policy.team}, *execution_tags(execution, ENDPOINT.pipeline)]
     variant: dict[str, Any] = {
         "VariantName": VARIANT,
         "ModelName": name,
@@ -120,7 +122,7 @@ def plan_deploy(
             },
         )
         limit = UPDATE_LIMIT_SECONDS + BAKE_SECONDS
-    return {
+    preparation = {
         "CreateModel": {
             "ModelName": name,
             "PrimaryContainer": {
@@ -136,9 +138,13 @@ def plan_deploy(
         "CreateEndpointConfig": config,
         **({"PinArtifact": pinned.as_plan()} if pinned else {}),
         "Alarms": _alarms(policy, target.endpoint_name),
-        "Endpoint": endpoint,
-        "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
-        "OutputExtras": {
+    }
+    return LaunchPlan(
+        kind=ENDPOINT,
+        preparation=preparation,
+        request=endpoint,
+        task_timeout_seconds=limit + TIMEOUT_MARGIN_SECONDS,
+        output_extras={
             "EndpointName": target.endpoint_name,
             "EndpointConfigName": name,
             "ModelName": name,
@@ -149,7 +155,7 @@ def plan_deploy(
             "Action": "Created" if existing is None else "Updated",
             "PreviousEndpointConfigName": None if existing is None else existing.get("EndpointConfigName"),
         },
-    }
+    )
 
 
 def _check_existing(sagemaker: Any, existing: dict[str, Any], policy: TeamPolicy, ours: str, field: str) -> None:

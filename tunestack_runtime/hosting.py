@@ -1,7 +1,7 @@
 """Where a deployable model comes from and which container serves it.
 
 The model is a completed training job's artifacts (or a tuning job's best training job's). The
-serving container follows the algorithm recorded in the job's ``tunestack:model`` tag: a JumpStart
+serving container follows the algorithm recorded in the job's ``MODEL_TAG`` tag: a JumpStart
 model's hosting image, script and environment from its spec; a built-in algorithm's own image,
 which also serves; a custom image's ``InferenceImage`` recorded at training time.
 """

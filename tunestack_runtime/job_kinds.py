@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunestack_runtime.contract import TRAINING_JOB, TUNING_JOB
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.errors import (
     TrainingJobFailed,
@@ -22,7 +23,7 @@ def _failure(description: dict[str, Any], status: str, noun: str) -> str:
 
 
 def training_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
-    status = description["TrainingJobStatus"]
+    status = description[TRAINING_JOB.status_field]
     if status == "Completed":
         return "success", {
             **extras,
@@ -41,7 +42,7 @@ def tuning_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple
     """A completed tuning job hands its name on to the analysis, and so does a stopped one: a person
     stopped it (tunestack's own stops end the wait first), and the trials it finished are worth a
     leaderboard and a best-so-far. A failed one fails with the reason."""
-    status = description["HyperParameterTuningJobStatus"]
+    status = description[TUNING_JOB.status_field]
     if status in {"Completed", "Stopped"}:
         return "success", {
             **extras,
@@ -54,28 +55,17 @@ def tuning_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple
 
 
 TRAINING = JobKind(
-    job_type="TrainingJob",
-    noun="training job",
-    name_field="TrainingJobName",
-    arn_field="TrainingJobArn",
-    status_field="TrainingJobStatus",
-    terminal=frozenset({"Completed", "Failed", "Stopped"}),
+    spec=TRAINING_JOB,
     create=lambda sagemaker, params: sagemaker.create_training_job(**params)["TrainingJobArn"],
     describe=lambda sagemaker, name: sagemaker.describe_training_job(TrainingJobName=name),
     stop=lambda sagemaker, name: sagemaker.stop_training_job(TrainingJobName=name),
     outcome=training_outcome,
     errors={"TrainingJobFailed": TrainingJobFailed, "TrainingJobStopped": TrainingJobStopped},
     timed_out=TrainingJobTimedOut,
-    input_field="$.ModelName",
 )
 
 TUNING = JobKind(
-    job_type="HyperParameterTuningJob",
-    noun="tuning job",
-    name_field="HyperParameterTuningJobName",
-    arn_field="HyperParameterTuningJobArn",
-    status_field="HyperParameterTuningJobStatus",
-    terminal=frozenset({"Completed", "Failed", "Stopped"}),
+    spec=TUNING_JOB,
     create=lambda sagemaker, params: sagemaker.create_hyper_parameter_tuning_job(**params)[
         "HyperParameterTuningJobArn"
     ],
@@ -84,8 +74,9 @@ TUNING = JobKind(
     outcome=tuning_outcome,
     errors={"TuningJobFailed": TuningJobFailed},
     timed_out=TuningJobTimedOut,
-    input_field="$.TuningJobName",
 )
 
 #: By the JobType the token store records, for stopping what an ended execution launched.
 KINDS = {kind.job_type: kind for kind in (TRAINING, TUNING, ENDPOINT)}
+#: By pipeline: the kind each pipeline's handlers wait on.
+BY_PIPELINE = {kind.spec.pipeline: kind for kind in (TRAINING, TUNING, ENDPOINT)}

@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tunestack_runtime import token_store
+from tunestack_runtime.contract import JobKindSpec
 from tunestack_runtime.errors import JobConflict, TransientError, TunestackError
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.sagemaker_errors import already_exists, not_visible, translate
@@ -35,26 +36,49 @@ TIMEOUT_MARGIN_SECONDS = 1800
 
 @dataclass(frozen=True)
 class JobKind:
-    """How one kind of SageMaker job is created, described, stopped and reported.
+    """How one kind of SageMaker job is created, described, stopped and reported; its names (fields,
+    statuses, events) are the contract's ``spec``.
 
     ``outcome`` turns a terminal description (and the extras stored at launch) into
     ``("success", output)`` or ``(error name, cause)``; ``timed_out`` is raised by reconcile when
     the job was still running.
     """
 
-    job_type: str
-    noun: str  # as a person says it: "training job"
-    name_field: str
-    arn_field: str
-    status_field: str
-    terminal: frozenset[str]
+    spec: JobKindSpec
     create: Callable[[Any, dict[str, Any]], str] | None  # None: launched by a module of its own
     describe: Callable[[Any, str], dict[str, Any]]
     stop: Callable[[Any, str], None] | None
     outcome: Callable[[dict[str, Any], dict[str, Any]], tuple[str, Any]]
     errors: Mapping[str, type[TunestackError]]
     timed_out: type[TunestackError]
-    input_field: str  # the input field a name conflict is reported on
+
+    @property
+    def job_type(self) -> str:
+        return self.spec.job_type
+
+    @property
+    def noun(self) -> str:
+        return self.spec.noun
+
+    @property
+    def name_field(self) -> str:
+        return self.spec.name_field
+
+    @property
+    def arn_field(self) -> str:
+        return self.spec.arn_field
+
+    @property
+    def status_field(self) -> str:
+        return self.spec.status_field
+
+    @property
+    def terminal(self) -> frozenset[str]:
+        return self.spec.terminal
+
+    @property
+    def input_field(self) -> str:
+        return self.spec.input_field
 
 
 def launch(

@@ -136,7 +136,7 @@ class JumpStartModel:
 
     @property
     def reference(self) -> str:
-        """``model-id@version``: how a job's ``tunestack:model`` tag names the model."""
+        """``model-id@version``: how a job's ``MODEL_TAG`` (contract) names the model."""
         return f"{self.model_id}@{self.version}"
 
     @property

@@ -1,26 +1,21 @@
-"""The tags tunestack puts on what it creates in SageMaker; IAM conditions read the team tag, the
-EventBridge rules the team and pipeline tags."""
+"""Tagging what tunestack creates in SageMaker: tag-safe values, the tags of an execution, reading a
+resource's tags. The tag keys are the contract's (``tunestack_runtime.contract``)."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
 
+from tunestack_runtime.contract import (  # noqa: F401 (the tag keys, re-exported for the runtime)
+    EULA_TAG,
+    EXECUTION_TAG,
+    INFERENCE_IMAGE_TAG,
+    LAUNCH_TAG,
+    MODEL_TAG,
+    PIPELINE_TAG,
+    TEAM_TAG,
+)
 from tunestack_runtime.executions import Execution
-
-TEAM_TAG = "tunestack:team"
-#: The execution's ARN, for people (made tag-safe: see ``tag_safe``).
-EXECUTION_TAG = "tunestack:execution"
-#: The execution's launch key (``Execution.launch_key``): what adoption compares.
-LAUNCH_TAG = "tunestack:launch"
-#: "fine-tune", "tune" or "deploy": which pipeline waits on the resource. A tuning job's tags reach
-#: every training job it launches, so this is what tells a fine-tune's job from a trial.
-PIPELINE_TAG = "tunestack:pipeline"
-MODEL_TAG = "tunestack:model"
-#: A custom training image's serving image, for a later deploy of the model.
-INFERENCE_IMAGE_TAG = "tunestack:inference-image"
-#: Set when an input accepted a gated JumpStart model's EULA (``AcceptEula: true``).
-EULA_TAG = "tunestack:eula-accepted"
 
 #: Characters a SageMaker tag value may hold besides letters, numbers and spaces: the pattern
 #: ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`` of the Tag shape (SageMaker API reference, "Tag").

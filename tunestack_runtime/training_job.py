@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tunestack_runtime import builtin_algorithms, jumpstart
+from tunestack_runtime.contract import FINE_TUNE, TUNE
 from tunestack_runtime.datasets import layouts
 from tunestack_runtime.errors import InvalidInput
 from tunestack_runtime.executions import Execution
@@ -342,7 +343,7 @@ def create_request(
         "TrainingJobName": job_name,
         **job_definition(recipe=recipe, resources=request, policy=policy, checkpoint_prefix=job_name),
         "HyperParameters": hyperparameters_for(recipe, job_name),
-        "Tags": team_tags(policy, execution, recipe, "fine-tune"),
+        "Tags": team_tags(policy, execution, recipe, FINE_TUNE),
     }
 
 
@@ -376,7 +377,7 @@ def create_tuning_request(
         "HyperParameterTuningJobName": tuning_job_name,
         "HyperParameterTuningJobConfig": dict(config),
         "TrainingJobDefinition": {**definition, "StaticHyperParameters": hyperparameters_for(recipe, tuning_job_name)},
-        "Tags": team_tags(policy, execution, recipe, "tune"),
+        "Tags": team_tags(policy, execution, recipe, TUNE),
     }
     if warm_start is not None:
         params["WarmStartConfig"] = dict(warm_start)

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tunestack_runtime import datasets, warm_start
+from tunestack_runtime.contract import TUNING_JOB, LaunchPlan
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
 from tunestack_runtime.executions import Execution
@@ -293,7 +294,7 @@ def plan_tuning(
     s3: Any,
     execution: Execution,
     log: Callable[[str], None] = lambda _: None,
-) -> dict[str, Any]:
+) -> LaunchPlan:
     """The launch's input: the CreateHyperParameterTuningJob request, the wait's timeout and what
     the output reports about copied settings, warm start and the data."""
     copied: list[str] = []
@@ -328,18 +329,20 @@ def plan_tuning(
         config=request.config.raw,
         warm_start=warm_config,
     )
-    plan = {
-        "CreateHyperParameterTuningJob": params,
-        "TaskTimeoutSeconds": task_timeout_seconds(request.config, params["TrainingJobDefinition"]),
-        "OutputExtras": {
+    deploy = None
+    if request.deploy_best is not None:
+        deploy = {**deploy_target(request.deploy_best), "ExecutionName": execution.nested_name(TUNING_JOB.pipeline)}
+    return LaunchPlan(
+        kind=TUNING_JOB,
+        request=params,
+        task_timeout_seconds=task_timeout_seconds(request.config, params["TrainingJobDefinition"]),
+        output_extras={
             "ParentModel": recipe.parent_model,
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
             "WarmStart": warm_report,
             "CopiedSettings": {"From": payload.get("CopySettingsFrom"), "Fields": copied} if copied else None,
             "Dataset": data,
         },
-        "Dataset": data,
-    }
-    if request.deploy_best is not None:
-        plan["DeployBest"] = {**deploy_target(request.deploy_best), "ExecutionName": execution.nested_name("tune")}
-    return plan
+        dataset=data,
+        deploy=deploy,
+    )

@@ -65,7 +65,7 @@ def training_job(
 
 def plan(aws: dict[str, Any], payload: dict[str, Any], policy: Any = POLICY) -> dict[str, Any]:
     request = validate_deploy_input(payload, policy)
-    return plan_deploy(request, policy=policy, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=EXECUTION)
+    return plan_deploy(request, policy=policy, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=EXECUTION).to_dict()
 
 
 INVALID = [
@@ -202,7 +202,9 @@ def deploy_once(aws: dict[str, Any], endpoint: str = "churn", execution: Executi
     if "xgb-1" not in aws["sim"].jobs:
         training_job(aws, "xgb-1", {TEAM_TAG: "nlp", MODEL_TAG: "xgboost:1.7-1"})
     request = validate_deploy_input({"TrainingJobName": "xgb-1", "EndpointName": endpoint}, POLICY)
-    planned = plan_deploy(request, policy=POLICY, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=execution)
+    planned = plan_deploy(
+        request, policy=POLICY, sagemaker=aws["sagemaker"], s3=aws["s3"], execution=execution
+    ).to_dict()
     endpoint_lifecycle.prepare(
         sagemaker=aws["sagemaker"],
         cloudwatch=boto3.client("cloudwatch"),

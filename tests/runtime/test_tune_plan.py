@@ -59,7 +59,7 @@ def plan(
         sagemaker=aws["sagemaker"],
         s3=aws["s3"],
         execution=Execution(f"arn:aws:states:{REGION}:111122223333:execution:tune:{execution}", START),
-    )
+    ).to_dict()
 
 
 def tuned(aws: dict[str, Any], payload: dict[str, Any], status: str = "Completed", policy: Any = POLICY) -> str:

@@ -19,7 +19,20 @@ from constructs import Construct
 from tunestack.constructs.compliance import INLINE_POLICY_FOR_ONE_ROLE, acknowledge, nag_resource
 from tunestack.constructs.pipeline_runtime import PipelineRuntime, grant_waiting
 from tunestack.constructs.team_key import log_group_name
-from tunestack_runtime.tags import PIPELINE_TAG, TEAM_TAG
+from tunestack_runtime.contract import (
+    EXECUTION_ENDED_WITHOUT_SUCCESS,
+    EXECUTION_STATUS_CHANGE,
+    PIPELINE_TAG,
+    PLAN_EXTRAS_FIELD,
+    PLAN_STATE_FIELD,
+    PLAN_TIMEOUT_FIELD,
+    SAGEMAKER_EVENT_SOURCE,
+    SHARED_HANDLERS,
+    STATES_EVENT_SOURCE,
+    TEAM_TAG,
+    JobKindSpec,
+    plan_path,
+)
 
 #: Errors worth retrying: the Lambda service's own, and SageMaker throttling, which every SageMaker
 #: call of every handler reports by this name (``tunestack_runtime.sagemaker_errors``).
@@ -109,7 +122,7 @@ def validate_task(scope: Construct, state_name: str, function: lambda_.IFunction
         ),
         retry_on_service_exceptions=False,
         payload_response_only=True,
-        result_selector={"Launch": sfn.JsonPath.object_at("$")},
+        result_selector={PLAN_STATE_FIELD: sfn.JsonPath.object_at("$")},
         result_path="$",
     )
     retry_transient(task)
@@ -148,29 +161,32 @@ def invoke(
 
 
 class WaitingFunctions:
-    """The four functions of a wait on a SageMaker resource: the launch that stores the task
-    token, the handler of its state-change events, the reconcile after a timeout, and the
+    """The four functions of a wait on a SageMaker resource of ``kind``: the launch that stores the
+    task token, the handler of its state-change events, the reconcile after a timeout, and the
     handler of aborted or timed-out executions."""
 
-    def __init__(self, scope: Construct, runtime: PipelineRuntime, *, module: str, noun: str, on_end: str) -> None:
-        handler = f"tunestack_runtime.handlers.{module}"
+    def __init__(self, scope: Construct, runtime: PipelineRuntime, *, kind: JobKindSpec, on_end: str) -> None:
+        noun = kind.noun
         self.launch = runtime.function(
-            scope, "Launch", handler=f"{handler}.launch", description=f"Stores the task token and starts the {noun}"
+            scope, "Launch", handler=kind.handler("launch"), description=f"Stores the task token and starts the {noun}"
         )
         self.state_change = runtime.function(
             scope,
             "OnStateChange",
-            handler=f"{handler}.on_state_change",
+            handler=kind.handler("on_state_change"),
             asynchronous=True,
             description=f"Completes the waiting execution on SageMaker {noun} state changes",
         )
         self.reconcile = runtime.function(
-            scope, "Reconcile", handler=f"{handler}.reconcile", description=f"Describes the {noun} once after a timeout"
+            scope,
+            "Reconcile",
+            handler=kind.handler("reconcile"),
+            description=f"Describes the {noun} once after a timeout",
         )
         self.execution_end = runtime.function(
             scope,
             "OnExecutionEnd",
-            handler="tunestack_runtime.handlers.shared.on_execution_end",
+            handler=f"{SHARED_HANDLERS}.on_execution_end",
             asynchronous=True,
             description=on_end,
         )
@@ -184,17 +200,14 @@ class WaitingFunctions:
 
 
 def wait_states(
-    scope: Construct,
-    functions: WaitingFunctions,
-    *,
-    state_name: str,
-    request_field: str,
-    name_path: str,
-    name_field: str,
+    scope: Construct, functions: WaitingFunctions, *, kind: JobKindSpec, state_name: str
 ) -> tuple[tasks.LambdaInvoke, tasks.LambdaInvoke]:
-    """The launch task waiting on its token (timeout from ``$.Launch.TaskTimeoutSeconds``) and the
-    reconcile step its timeout leads to; both leave their result at ``$.Result``. The launch gets
-    ``$.Launch.<request_field>``; reconcile gets the resource's name from ``$.Launch.<name_path>``."""
+    """The launch task waiting on its token (timeout from the plan's ``TaskTimeoutSeconds``) and
+    the reconcile step its timeout leads to; both leave their result at ``$.Result``. The launch
+    gets the plan's request (``kind.request_field``); reconcile gets the resource's name from it,
+    under ``kind.reconcile_field``."""
+    request = kind.request_field
+    timeout = plan_path(PLAN_TIMEOUT_FIELD)
     launch = invoke(
         scope,
         state_name,
@@ -202,20 +215,20 @@ def wait_states(
         {
             "TaskToken": sfn.JsonPath.task_token,
             **execution_fields(),
-            request_field: sfn.JsonPath.object_at(f"$.Launch.{request_field}"),
-            "OutputExtras": sfn.JsonPath.object_at("$.Launch.OutputExtras"),
+            request: sfn.JsonPath.object_at(plan_path(request)),
+            PLAN_EXTRAS_FIELD: sfn.JsonPath.object_at(plan_path(PLAN_EXTRAS_FIELD)),
             # The token lives as long as the wait.
-            "TaskTimeoutSeconds": sfn.JsonPath.number_at("$.Launch.TaskTimeoutSeconds"),
+            PLAN_TIMEOUT_FIELD: sfn.JsonPath.number_at(timeout),
         },
         result_path="$.Result",
         wait_for_token=True,
-        timeout_path="$.Launch.TaskTimeoutSeconds",
+        timeout_path=timeout,
     )
     reconcile = invoke(
         scope,
         "Reconcile after timeout",
         functions.reconcile,
-        {name_field: sfn.JsonPath.string_at(f"$.Launch.{name_path}"), **execution_fields()},
+        {kind.reconcile_field: sfn.JsonPath.string_at(plan_path(request, kind.name_field)), **execution_fields()},
         result_path="$.Result",
     )
     launch.add_catch(reconcile, errors=["States.Timeout"], result_path="$.Error")
@@ -322,22 +335,25 @@ def stop_on_execution_end(
         "ExecutionEnded",
         description=f"Stops the {what} of executions that failed, were aborted or timed out",
         pattern=events.EventPattern(
-            source=["aws.states"],
-            detail_type=["Step Functions Execution Status Change"],
-            detail={"status": ["FAILED", "ABORTED", "TIMED_OUT"], "stateMachineArn": [machine.state_machine_arn]},
+            source=[STATES_EVENT_SOURCE],
+            detail_type=[EXECUTION_STATUS_CHANGE],
+            detail={"status": list(EXECUTION_ENDED_WITHOUT_SUCCESS), "stateMachineArn": [machine.state_machine_arn]},
         ),
         function=function,
     )
 
 
-def team_job_pattern(
-    runtime: PipelineRuntime, detail_type: str, status: dict[str, list[str]], pipeline: str | None
-) -> events.EventPattern:
-    """A SageMaker state change of the team's own resources only, by the tags its events carry
-    (``detail.Tags``, a map, in every documented example): other teams' jobs invoke nothing. With
-    ``pipeline``, only what that pipeline created: a tuning job's trials carry its tags, including
-    ``tunestack:pipeline`` = ``tune``, so a training-job rule for fine-tunes never sees them."""
+def team_job_pattern(runtime: PipelineRuntime, kind: JobKindSpec, *, by_pipeline: bool) -> events.EventPattern:
+    """A terminal state change of ``kind`` of the team's own resources only, by the tags its events
+    carry (``detail.Tags``, a map, in every documented example): other teams' jobs invoke nothing.
+    With ``by_pipeline``, only what the kind's pipeline created: a tuning job's trials carry its
+    tags, the pipeline tag saying ``tune`` among them, so a training-job rule for fine-tunes never
+    sees them."""
     tags = {TEAM_TAG: [runtime.resources.team.name]}
-    if pipeline is not None:
-        tags[PIPELINE_TAG] = [pipeline]
-    return events.EventPattern(source=["aws.sagemaker"], detail_type=[detail_type], detail={**status, "Tags": tags})
+    if by_pipeline:
+        tags[PIPELINE_TAG] = [kind.pipeline]
+    return events.EventPattern(
+        source=[SAGEMAKER_EVENT_SOURCE],
+        detail_type=[kind.event_detail_type],
+        detail={kind.status_field: list(kind.event_statuses), "Tags": tags},
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -22,7 +21,9 @@ from tunestack.constructs.lambda_code import lambda_code_directory
 from tunestack.constructs.sagemaker_execution_role import jumpstart_bucket_arn
 from tunestack.constructs.sagemaker_statements import Guardrails
 from tunestack.constructs.team_key import log_group_name
+from tunestack.constructs.team_policy import team_policy
 from tunestack.constructs.team_settings import TeamSettings
+from tunestack_runtime.contract import POLICY_ENV, SERVICE_NAME, SERVICE_NAME_ENV, TOKEN_TABLE_ENV
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: AWS's public Powertools for AWS Lambda (Python) v3 layer for the runtime above; not vendored.
@@ -129,27 +130,18 @@ class PipelineRuntime(Construct):
         self.layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", cdk.Fn.sub(POWERTOOLS_LAYER))
 
     def _team_environment(self) -> str:
-        """The TUNESTACK_TEAM variable: the team's policy and platform settings as JSON."""
-        team = self.resources.team
-        document: dict[str, Any] = {
-            "team": team.name,
-            "bucket": self.resources.bucket.bucket_name,
-            "region": cdk.Stack.of(self).region,
-            "trainingInstanceTypes": list(team.allowed_instance_types.training),
-            "hostingInstanceTypes": list(team.allowed_instance_types.hosting),
-            "defaultTrainingInstanceType": team.default_instance_types.training,
-            "defaultHostingInstanceType": team.default_instance_types.hosting,
-            "maxInstanceCount": team.limits.max_instance_count,
-            "maxRuntimeInSeconds": team.limits.max_runtime_in_seconds,
-            "maxTrainingJobsPerTuningJob": team.limits.max_training_jobs_per_tuning_job,
-            "maxParallelTrainingJobs": team.limits.max_parallel_training_jobs,
-            "roleArn": self.resources.role.role_arn,
-            "subnetIds": cdk.Fn.join(",", list(self.resources.subnet_ids)),
-            "securityGroupIds": cdk.Fn.join(",", list(self.resources.security_group_ids)),
-            "keyArn": self.resources.key.key_arn,
-            "networkIsolation": team.network_isolation,
-        }
-        return cdk.Stack.of(self).to_json_string(document)
+        """The policy variable (``contract.POLICY_ENV``): the team's policy and platform settings,
+        written by the contract's ``TeamPolicy`` (deploy-time values stay tokens)."""
+        policy = team_policy(
+            self.resources.team,
+            bucket=self.resources.bucket.bucket_name,
+            region=cdk.Stack.of(self).region,
+            role_arn=self.resources.role.role_arn,
+            subnet_ids=cdk.Fn.join(",", list(self.resources.subnet_ids)),
+            security_group_ids=cdk.Fn.join(",", list(self.resources.security_group_ids)),
+            key_arn=self.resources.key.key_arn,
+        )
+        return cdk.Stack.of(self).to_json_string(policy.to_document())
 
     def function(
         self,
@@ -185,9 +177,9 @@ class PipelineRuntime(Construct):
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "TUNESTACK_TEAM": self.team_environment,
-                "TOKEN_TABLE": self.token_table.table_name,
-                "POWERTOOLS_SERVICE_NAME": "tunestack",
+                POLICY_ENV: self.team_environment,
+                TOKEN_TABLE_ENV: self.token_table.table_name,
+                SERVICE_NAME_ENV: SERVICE_NAME,
             },
             environment_encryption=self.resources.key,
             dead_letter_queue=self.dead_letters if asynchronous else None,

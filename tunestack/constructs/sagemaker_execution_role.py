@@ -23,7 +23,7 @@ PLATFORM_PREFIXES = ("sagemaker-sdk/", "deployed/")
 
 def protect_deployed_models(bucket: s3.IBucket, team_name: str) -> None:
     """Deployed model copies (``deployed/``) are written once, by the deploy's prepare step alone
-    (the role tagged ``tunestack:deploys-models=<team>``), and never overwritten or deleted by anyone:
+    (the role carrying the deployer tag, ``DEPLOYER_TAG_KEY=<team>``), and never overwritten or deleted by anyone:
     SageMaker downloads them again whenever an endpoint starts an instance. An explicit Deny in the
     bucket policy holds whatever other principals' identity policies allow."""
     bucket.add_to_resource_policy(

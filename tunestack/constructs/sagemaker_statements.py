@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from tunestack.constructs.team_tags import TEAM_TAG_KEY, tag_statements
+from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB, TUNING_JOB, JobKindSpec
 from tunestack_runtime.instances import has_local_storage
 
 
@@ -70,12 +71,25 @@ def pass_team_role(guardrails: Guardrails) -> iam.PolicyStatement:
 
 
 def create_training_job(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
-    return _create_within_guardrails(scope, guardrails, "CreateTrainingJob", "training-job")
+    return _create_within_guardrails(scope, guardrails, TRAINING_JOB.create_operation, TRAINING_JOB.arn_resource_type)
 
 
 def create_tuning_job(scope: Construct, guardrails: Guardrails) -> list[iam.PolicyStatement]:
     """The same condition keys hold for CreateHyperParameterTuningJob (its training job definition)."""
-    return _create_within_guardrails(scope, guardrails, "CreateHyperParameterTuningJob", "hyper-parameter-tuning-job")
+    return _create_within_guardrails(scope, guardrails, TUNING_JOB.create_operation, TUNING_JOB.arn_resource_type)
+
+
+def launch_statements(scope: Construct, guardrails: Guardrails, kind: JobKindSpec) -> list[iam.PolicyStatement]:
+    """What the launch of ``kind`` needs to create it within the team's guardrails, tagged on
+    creation; a job also passes the team's role (an endpoint's model passed it earlier)."""
+    if kind is ENDPOINT:
+        return [*create_endpoint(scope, guardrails), *tag_on_create(scope, guardrails, [kind.arn_resource_type])]
+    create = {TRAINING_JOB.job_type: create_training_job, TUNING_JOB.job_type: create_tuning_job}[kind.job_type]
+    return [
+        *create(scope, guardrails),
+        *tag_on_create(scope, guardrails, [kind.arn_resource_type]),
+        pass_team_role(guardrails),
+    ]
 
 
 def _create_within_guardrails(
@@ -222,13 +236,13 @@ def create_endpoint(scope: Construct, guardrails: Guardrails) -> list[iam.Policy
     return [
         iam.PolicyStatement(
             sid="CreateEndpointForTheTeam",
-            actions=["sagemaker:CreateEndpoint"],
-            resources=[sagemaker_arn(scope, "endpoint")],
+            actions=[f"sagemaker:{ENDPOINT.create_operation}"],
+            resources=[sagemaker_arn(scope, ENDPOINT.arn_resource_type)],
             conditions={"StringEquals": {f"aws:RequestTag/{TEAM_TAG_KEY}": guardrails.team_name}},
         ),
         iam.PolicyStatement(
             sid="CreateEndpointFromTheTeamsConfig",
-            actions=["sagemaker:CreateEndpoint"],
+            actions=[f"sagemaker:{ENDPOINT.create_operation}"],
             resources=[sagemaker_arn(scope, "endpoint-config", f"{guardrails.name_prefix}*")],
             conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG_KEY}": guardrails.team_name}},
         ),

@@ -1,6 +1,6 @@
 """The team tag, and the only ways a team's roles may tag SageMaker resources.
 
-IAM conditions on ``aws:ResourceTag/tunestack:team`` (Describe, Stop, UpdateEndpoint, ...) are only
+IAM conditions on the team tag, ``aws:ResourceTag/<TEAM_TAG>`` (Describe, Stop, UpdateEndpoint, ...) are only
 as strong as the control over who can set that tag. A role may therefore tag a resource in two
 cases alone: while creating it (``sagemaker:TaggingAction`` names the create action, and the new
 resource carries the team's tag), or when the resource already belongs to the team and the request
@@ -15,12 +15,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-#: Tag every SageMaker resource of a team carries; IAM conditions key on it.
-TEAM_TAG_KEY = "tunestack:team"
+from tunestack_runtime.contract import DEPLOYER_TAG, TEAM_TAG
 
+#: Tag every SageMaker resource of a team carries; IAM conditions key on it.
+TEAM_TAG_KEY = TEAM_TAG
 #: Carried (value: the team) by the one role that writes the team's deployed model copies; the
 #: data bucket's policy denies every other principal writes under ``deployed/``.
-DEPLOYER_TAG_KEY = "tunestack:deploys-models"
+DEPLOYER_TAG_KEY = DEPLOYER_TAG
 
 #: The create actions that tag each SageMaker resource type on creation. A tuning job's trials are
 #: training jobs it creates with its tags. ``sagemaker:TaggingAction`` is present only on the AddTags

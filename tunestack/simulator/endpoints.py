@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from tunestack.simulator.sagemaker import SimulatedSageMaker, check_tags
+from tunestack.simulator.sagemaker_state import SimulatedSageMaker, check_tags
+from tunestack_runtime.contract import ENDPOINT
 
 
 @dataclass
@@ -67,7 +68,7 @@ def simulated_endpoints(sim: SimulatedSageMaker) -> Iterator[None]:
         sim.endpoints[endpoint_name] = SimulatedEndpoint(
             endpoint_name, created.arn, endpoint_config_name, tags={t["Key"]: t["Value"] for t in tags or []}
         )
-        sim.created.append(("Endpoint", endpoint_name))
+        sim.created.append((ENDPOINT.job_type, endpoint_name))
         sim.calls["CreateEndpoint"] += 1
         return created
 
@@ -94,7 +95,7 @@ def simulated_endpoints(sim: SimulatedSageMaker) -> Iterator[None]:
             raise ValidationError(f"Cannot update in-progress endpoint {endpoint_name} ({endpoint.status})")
         self.describe_endpoint_config(endpoint_config_name)  # must exist
         endpoint.status, endpoint.pending, endpoint.failure_reason = "Updating", endpoint_config_name, None
-        sim.created.append(("Endpoint", endpoint_name))
+        sim.created.append((ENDPOINT.job_type, endpoint_name))
         sim.calls["UpdateEndpoint"] += 1
         return endpoint.arn
 

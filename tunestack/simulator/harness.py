@@ -33,6 +33,15 @@ from tunestack.simulator.results import SimulationResult, nested_runs, result_of
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
 from tunestack.simulator.scenarios import DAY, SCENARIOS, Scenario, changed_for_rerun
 from tunestack.simulator.template import load_stack
+from tunestack_runtime.contract import (
+    ENDPOINT,
+    EXECUTION_STATUS_CHANGE,
+    JOB_KINDS,
+    SAGEMAKER_EVENT_SOURCE,
+    STATES_EVENT_SOURCE,
+    TRAINING_JOB,
+    TUNING_JOB,
+)
 
 STATE_MACHINES = {"fine-tune": "FineTune", "tune": "Tune", "deploy": "Deploy"}
 _REAL_WAIT_SECONDS = 60.0
@@ -209,7 +218,7 @@ def _key(data: str) -> str:
 class _Work:
     """What an execution launched and now waits on, as the simulator drives it."""
 
-    kind: str  # "TrainingJob" | "HyperParameterTuningJob" | "Endpoint"
+    kind: str  # the JobKindSpec.job_type of the contract
     name: str
     execution: str  # the execution whose task waits (a nested deploy's, for an endpoint)
     expires_at: float  # simulated time at which DynamoDB's TTL removes its token
@@ -262,12 +271,12 @@ def _play(
 
 
 def _announce_end(deployment: Deployment, sfn: Any, execution: str) -> None:
-    """EventBridge's "Step Functions Execution Status Change" for an execution that ended."""
+    """EventBridge's execution status change for an execution that ended."""
     description = sfn.describe_execution(executionArn=execution)
     _deliver(
         deployment,
-        "aws.states",
-        "Step Functions Execution Status Change",
+        STATES_EVENT_SOURCE,
+        EXECUTION_STATUS_CHANGE,
         {
             "executionArn": execution,
             "name": description["name"],
@@ -339,9 +348,7 @@ def _drive(
         clock.interrupted = True  # moto's interpreter would otherwise sit in the task until its timeout
         return
     detail_type, status_field, seconds, stuck, finish = _progress(work, scenario, clock, sagemaker)
-    name_field = {"TrainingJob": "TrainingJobName", "HyperParameterTuningJob": "HyperParameterTuningJobName"}.get(
-        work.kind, "EndpointName"
-    )
+    name_field = JOB_KINDS[work.kind].name_field
     clock.advance(seconds)
     if clock.now >= work.expires_at:
         # DynamoDB's TTL has removed the token: nothing the event handler can complete.
@@ -352,9 +359,9 @@ def _drive(
         detail = {name_field: work.name, "Tags": sagemaker.tags_of(work.kind, work.name)}
         if scenario.events > 1:
             # SageMaker also reports intermediate states; the rules must not deliver them.
-            _deliver(deployment, "aws.sagemaker", detail_type, {**detail, status_field: "InProgress"})
+            _deliver(deployment, SAGEMAKER_EVENT_SOURCE, detail_type, {**detail, status_field: "InProgress"})
         for _ in range(scenario.events):
-            _deliver(deployment, "aws.sagemaker", detail_type, {**detail, status_field: status})
+            _deliver(deployment, SAGEMAKER_EVENT_SOURCE, detail_type, {**detail, status_field: status})
     if stuck or scenario.events == 0:
         # Nothing will complete the token: move time past the task's timeout.
         clock.advance(_task_timeout(work.execution) + 60)
@@ -365,32 +372,32 @@ def _progress(
 ) -> tuple[str, str, float, bool, Callable[[], str]]:
     """For the kind of work: its event's detail-type and status field, how long it runs, whether
     the scenario leaves it stuck, and what ends it (returning the status its event reports)."""
-    if work.kind == "TrainingJob":
+    if work.kind == TRAINING_JOB.job_type:
         limit = sagemaker.jobs[work.name].max_runtime
         seconds = scenario.job_seconds if scenario.job_seconds is not None else limit - 60
         return (
-            "SageMaker Training Job State Change",
-            "TrainingJobStatus",
+            TRAINING_JOB.event_detail_type,
+            TRAINING_JOB.status_field,
             seconds,
             scenario.outcome == "Stuck",
             lambda: sagemaker.finish(work.name, scenario.outcome, scenario.failure_reason).status,
         )
-    if work.kind == "HyperParameterTuningJob":
+    if work.kind == TUNING_JOB.job_type:
         job = sagemaker.tuning_jobs[work.name]
         if scenario.stop_tuning_at is not None:
             # A person stops it from the console part-way: SageMaker stops the running trials.
             share = scenario.stop_tuning_at
             return (
-                "SageMaker HyperParameter Tuning Job State Change",
-                "HyperParameterTuningJobStatus",
+                TUNING_JOB.event_detail_type,
+                TUNING_JOB.status_field,
                 share * (job.planned_end - job.created_at) - (clock.now - job.created_at),
                 False,
                 lambda: sagemaker.finish_tuning(work.name, "Stopped").status,
             )
         reason = scenario.tuning_failure_reason if scenario.outcome == "Failed" else None
         return (
-            "SageMaker HyperParameter Tuning Job State Change",
-            "HyperParameterTuningJobStatus",
+            TUNING_JOB.event_detail_type,
+            TUNING_JOB.status_field,
             job.planned_end - clock.now,
             scenario.outcome == "Stuck",
             lambda: sagemaker.finish_tuning(work.name, scenario.outcome, reason).status,
@@ -398,11 +405,11 @@ def _progress(
 
     def finish_this_endpoint() -> str:
         ended = finish_endpoint(sagemaker, work.name, scenario.endpoint_outcome, scenario.endpoint_failure_reason)
-        return {"InService": "IN_SERVICE", "Failed": "FAILED"}[ended.status]
+        return ENDPOINT.event_status(ended.status)
 
     return (
-        "SageMaker Endpoint State Change",
-        "EndpointStatus",
+        ENDPOINT.event_detail_type,
+        ENDPOINT.status_field,
         ENDPOINT_SECONDS[sagemaker.endpoints[work.name].status],
         scenario.endpoint_outcome == "Stuck",
         finish_this_endpoint,

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
-from tunestack.simulator.sagemaker import SimulatedSageMaker, check_tags
+from tunestack.simulator.sagemaker_state import SimulatedSageMaker, check_tags
 from tunestack_runtime.model_registry import STATE_CHANGE_DETAIL_TYPE
 
 

@@ -8,15 +8,13 @@ from typing import Any
 import boto3
 
 from tunestack_runtime import endpoint_lifecycle
+from tunestack_runtime.contract import PLAN_EXTRAS_FIELD, PLAN_TIMEOUT_FIELD
 from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.handlers.shared import complete_from_event, logger, reconcile_named, sagemaker, token_table
+from tunestack_runtime.handlers.shared import logger, sagemaker, token_table, wait_handlers
 from tunestack_runtime.policy import TeamPolicy
-
-#: EventBridge spells endpoint states in capitals; the API in CamelCase.
-_EVENT_STATUS = {"IN_SERVICE": "InService", "FAILED": "Failed"}
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -27,8 +25,8 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     plan = plan_deploy(
         request, policy=policy, sagemaker=sagemaker(), s3=boto3.client("s3"), execution=Execution.of(event)
     )
-    logger.info("validated", extra={"endpoint": plan["Endpoint"]["EndpointName"], "action": plan["Endpoint"]["Action"]})
-    return plan
+    logger.info("validated", extra={"endpoint": plan.request["EndpointName"], "action": plan.request["Action"]})
+    return plan.to_dict()
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -50,20 +48,13 @@ def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         sagemaker=sagemaker(),
         sfn=boto3.client("stepfunctions"),
         table=token_table(),
-        endpoint=event["Endpoint"],
+        endpoint=event[ENDPOINT.spec.request_field],
         task_token=event["TaskToken"],
         execution=Execution.of(event),
-        wait_seconds=int(event["TaskTimeoutSeconds"]),
-        output_extras=event["OutputExtras"],
+        wait_seconds=int(event[PLAN_TIMEOUT_FIELD]),
+        output_extras=event[PLAN_EXTRAS_FIELD],
     )
 
 
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: "SageMaker Endpoint State Change"; completes the waiting execution."""
-    return complete_from_event(ENDPOINT, event, status_field="EndpointStatus", spellings=_EVENT_STATUS)
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(ENDPOINT, event["EndpointName"], event)
+#: Complete the wait on the endpoint's state change; describe it once after a timeout.
+_, on_state_change, reconcile = wait_handlers(ENDPOINT)

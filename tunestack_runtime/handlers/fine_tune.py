@@ -8,15 +8,11 @@ from typing import Any
 import boto3
 
 from tunestack_runtime import datasets
+from tunestack_runtime.contract import TRAINING_JOB, LaunchPlan
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.fine_tune_input import validate_fine_tune_input
-from tunestack_runtime.handlers.shared import (
-    complete_from_event,
-    launch_from_event,
-    logger,
-    reconcile_named,
-)
+from tunestack_runtime.handlers.shared import logger, wait_handlers
 from tunestack_runtime.job_kinds import TRAINING
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
@@ -47,34 +43,24 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stopping = params["StoppingCondition"]
     limit = stopping.get("MaxWaitTimeInSeconds", stopping["MaxRuntimeInSeconds"])
     logger.info("validated", extra={"job": request.model_name, "dataset": dataset})
-    plan: dict[str, Any] = {
-        "CreateTrainingJob": params,
-        "TaskTimeoutSeconds": limit + TIMEOUT_MARGIN_SECONDS,
-        "OutputExtras": {
+    deploy = None
+    if request.deploy is not None:
+        deploy = {**deploy_target(request.deploy), "ExecutionName": execution.nested_name(TRAINING_JOB.pipeline)}
+    return LaunchPlan(
+        kind=TRAINING_JOB,
+        request=params,
+        task_timeout_seconds=limit + TIMEOUT_MARGIN_SECONDS,
+        output_extras={
             "ParentModel": recipe.parent_model,
             "ModelArtifacts": output_artifact_uri(policy.bucket, request.model_name, recipe.compressed_output),
             **({"EulaAccepted": True} if recipe.eula_accepted else {}),
             "Dataset": dataset,
         },
-        "Dataset": dataset,
-    }
-    if request.deploy is not None:
-        plan["Deploy"] = {**deploy_target(request.deploy), "ExecutionName": execution.nested_name("fine-tune")}
-    return plan
+        dataset=dataset,
+        deploy=deploy,
+    ).to_dict()
 
 
-@logger.inject_lambda_context(log_event=False)
-def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Store the task token and create (or adopt) the training job; the token completes later."""
-    return launch_from_event(TRAINING, event, request_field="CreateTrainingJob")
-
-
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: "SageMaker Training Job State Change"; completes the waiting execution."""
-    return complete_from_event(TRAINING, event, status_field="TrainingJobStatus")
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TRAINING, event["TrainingJobName"], event)
+#: Store the task token and create (or adopt) the training job; complete the wait on its state
+#: change; describe it once after a timeout.
+launch, on_state_change, reconcile = wait_handlers(TRAINING)

@@ -8,14 +8,9 @@ from typing import Any
 import boto3
 
 from tunestack_runtime import tuning_analysis
+from tunestack_runtime.contract import TUNING_JOB
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.handlers.shared import (
-    complete_from_event,
-    launch_from_event,
-    logger,
-    reconcile_named,
-    sagemaker,
-)
+from tunestack_runtime.handlers.shared import logger, sagemaker, wait_handlers
 from tunestack_runtime.job_kinds import TUNING
 from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.tune_plan import plan_tuning
@@ -34,26 +29,14 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     logger.info(
         "validated",
-        extra={"job": plan["CreateHyperParameterTuningJob"]["HyperParameterTuningJobName"], "dataset": plan["Dataset"]},
+        extra={"job": plan.request[TUNING_JOB.name_field], "dataset": plan.dataset},
     )
-    return plan
+    return plan.to_dict()
 
 
-@logger.inject_lambda_context(log_event=False)
-def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Store the task token and create (or adopt) the tuning job; the token completes later."""
-    return launch_from_event(TUNING, event, request_field="CreateHyperParameterTuningJob")
-
-
-@logger.inject_lambda_context(log_event=False)
-def on_state_change(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge: "SageMaker HyperParameter Tuning Job State Change"; completes the waiting execution."""
-    return complete_from_event(TUNING, event, status_field="HyperParameterTuningJobStatus")
-
-
-@logger.inject_lambda_context(log_event=False)
-def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return reconcile_named(TUNING, event["TuningJobName"], event)
+#: Store the task token and create (or adopt) the tuning job; complete the wait on its state
+#: change; describe it once after a timeout.
+launch, on_state_change, reconcile = wait_handlers(TUNING)
 
 
 @logger.inject_lambda_context(log_event=False)

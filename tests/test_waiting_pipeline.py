@@ -1,0 +1,158 @@
+"""The three pipelines as one waiting pipeline: the console graph each shows is pinned (state names,
+types and every transition), so building them from one construct changes nothing a user sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Template
+
+from tests.test_pipelines_stack import TEAMS, definition
+from tunestack.constructs.waiting_pipeline import DeployStep, FunctionStep, WaitingPipelineProps
+from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB
+
+ALL = ["States.ALL"]
+NOTIFY = "Notify the team"
+FAILS = [(ALL, NOTIFY)]
+WAIT_CATCHES = [(["States.Timeout"], "Reconcile after timeout"), *FAILS]
+NESTED_CATCHES = [(["States.TaskFailed"], "Deployment failed"), *FAILS]
+
+
+def task(following: str, catch: list[tuple[list[str], str]] = FAILS) -> dict[str, Any]:
+    return {"Type": "Task", "Next": following, "Catch": catch}
+
+
+def choice(deploy: str, report: str) -> dict[str, Any]:
+    return {"Type": "Choice", "Choices": [deploy], "Default": report}
+
+
+def ending(fail_state: str) -> dict[str, dict[str, Any]]:
+    """The failure path every pipeline shares: notify, then fail."""
+    return {NOTIFY: {"Type": "Task", "Next": fail_state}, fail_state: {"Type": "Fail"}}
+
+
+REPORT = {"Type": "Pass", "End": True}
+DEPLOY_FAILED = {"Deployment failed": {"Type": "Pass", "Next": NOTIFY}}
+
+#: As synthesized before the pipelines were one construct: start state, then each state's type,
+#: Next (or Default and Choices, or End) and Catch (errors -> target), in order.
+GRAPHS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "FineTune": (
+        "Validate input and dataset",
+        {
+            "Validate input and dataset": task("Train (waits for SageMaker)"),
+            "Train (waits for SageMaker)": task("Deploy requested?", WAIT_CATCHES),
+            "Reconcile after timeout": task("Deploy requested?"),
+            "Deploy requested?": choice("Deploy the model", "Report the model"),
+            "Deploy the model": task("Report the model", NESTED_CATCHES),
+            **DEPLOY_FAILED,
+            "Report the model": REPORT,
+            **ending("Fine-tune failed"),
+        },
+    ),
+    "Tune": (
+        "Validate input and warm start",
+        {
+            "Validate input and warm start": task("Tune (waits for SageMaker)"),
+            "Tune (waits for SageMaker)": task("Analyse the training jobs", WAIT_CATCHES),
+            "Reconcile after timeout": task("Analyse the training jobs"),
+            "Analyse the training jobs": task("Deploy requested?"),
+            "Deploy requested?": choice("Deploy the best model", "Report the best model"),
+            "Deploy the best model": task("Report the best model", NESTED_CATCHES),
+            **DEPLOY_FAILED,
+            "Report the best model": REPORT,
+            **ending("Tune failed"),
+        },
+    ),
+    "Deploy": (
+        "Validate input and model",
+        {
+            "Validate input and model": task("Create model and endpoint config"),
+            "Create model and endpoint config": task("Deploy (waits for SageMaker)"),
+            "Deploy (waits for SageMaker)": task("Report the endpoint", WAIT_CATCHES),
+            "Reconcile after timeout": task("Report the endpoint"),
+            "Report the endpoint": REPORT,
+            **ending("Deploy failed"),
+        },
+    ),
+}
+
+
+def graph(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        entry: dict[str, Any] = {"Type": state["Type"]}
+        for key in ("Next", "Default", "End"):
+            if key in state:
+                entry[key] = state[key]
+        if "Choices" in state:
+            entry["Choices"] = [choice["Next"] for choice in state["Choices"]]
+        if "Catch" in state:
+            entry["Catch"] = [(catch["ErrorEquals"], catch["Next"]) for catch in state["Catch"]]
+        found[name] = entry
+    return found
+
+
+@pytest.mark.parametrize("team", TEAMS)
+@pytest.mark.parametrize("pipeline", list(GRAPHS))
+def test_the_console_graph_is_unchanged(pipelines_templates: dict[str, Template], team: str, pipeline: str) -> None:
+    start, states = GRAPHS[pipeline]
+    synthesized = definition(pipelines_templates[team], pipeline)
+    assert synthesized["StartAt"] == start
+    assert graph(synthesized["States"]) == states
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_the_wait_reads_the_plan_the_contract_names(pipelines_templates: dict[str, Template], team: str) -> None:
+    """The launch gets the plan's request under the kind's field; reconcile the name under its own."""
+    states = definition(pipelines_templates[team], "Deploy")["States"]
+    launch = states["Deploy (waits for SageMaker)"]["Parameters"]["Payload"]
+    assert launch[f"{ENDPOINT.request_field}.$"] == "$.Launch.Endpoint"
+    assert launch["TaskTimeoutSeconds.$"] == "$.Launch.TaskTimeoutSeconds"
+    reconcile = states["Reconcile after timeout"]["Parameters"]  # the payload itself (payload_response_only)
+    assert reconcile[f"{ENDPOINT.reconcile_field}.$"] == "$.Launch.Endpoint.EndpointName"
+
+
+def props(**changes: Any) -> WaitingPipelineProps:
+    values: dict[str, Any] = {
+        "kind": TRAINING_JOB,
+        "comment": "c",
+        "validate": FunctionStep(construct_id="Validate", handler="validate", state_name="V", description="d"),
+        "wait_state": "W",
+        "report_state": "R",
+        "rule_id": "Rule",
+        "ended": "jobs",
+        "why_names": "why",
+        **changes,
+    }
+    return WaitingPipelineProps(**values)
+
+
+def test_props_name_every_problem_at_once() -> None:
+    step = FunctionStep(construct_id="Launch", handler="x", state_name="X", description="d")
+    found = props(kind=ENDPOINT, deploy=DeployStep(state_name="D", source_field="TrainingJobName"), after_wait=[step])
+    assert found.problems(deploy_machine=None) == [
+        "deploy: the deploy plan holds no deploy target",
+        "deploy: a deploy step needs the deploy state machine",
+        "before_wait/after_wait: construct ids ['Launch'] are taken",
+    ]
+    assert props().problems(deploy_machine=None) == []
+
+
+def test_a_bad_pipeline_fails_before_creating_anything() -> None:
+    import aws_cdk as cdk
+
+    from tunestack.constructs.waiting_pipeline import WaitingPipeline
+
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match=r"^Bad: deploy: a deploy step needs the deploy state machine$"):
+        WaitingPipeline(
+            stack,
+            "Bad",
+            runtime=None,  # type: ignore[arg-type]
+            props=props(deploy=DeployStep(state_name="D", source_field="TrainingJobName")),
+        )
+    assert stack.node.try_find_child("Bad") is None
+    assert isinstance(sfn.JsonPath.DISCARD, str)

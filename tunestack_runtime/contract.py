@@ -65,6 +65,8 @@ DEPLOYER_TAG = "tunestack:deploys-models"
 POLICY_ENV = "TUNESTACK_TEAM"
 #: The DynamoDB table of task tokens.
 TOKEN_TABLE_ENV = "TOKEN_TABLE"
+#: The deploy state machine an approved model package version starts (the approval function only).
+DEPLOY_STATE_MACHINE_ENV = "DEPLOY_STATE_MACHINE_ARN"
 #: Powertools' service name variable, and the service name tunestack logs under.
 SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
 SERVICE_NAME = "tunestack"
@@ -86,6 +88,8 @@ EXECUTION_ENDED_WITHOUT_SUCCESS = ("FAILED", "ABORTED", "TIMED_OUT")
 #: The module of each pipeline's handlers, and the one every pipeline shares.
 HANDLERS_PACKAGE = "tunestack_runtime.handlers"
 SHARED_HANDLERS = f"{HANDLERS_PACKAGE}.shared"
+#: The model registry's handlers (register a version; deploy an approved one).
+REGISTRY_HANDLERS = f"{HANDLERS_PACKAGE}.registry"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,6 +229,77 @@ JOB_KINDS = {kind.job_type: kind for kind in (TRAINING_JOB, TUNING_JOB, ENDPOINT
 
 
 # ---------------------------------------------------------------------------------------------
+# The team's model registry settings (part of the team policy).
+
+#: What a new version may start as. ``Rejected`` is a reviewer's verdict, not a start
+#: (ModelApprovalStatus, botocore's SageMaker service model).
+REGISTER_APPROVAL_STATUSES = ("PendingManualApproval", "Approved")
+DEFAULT_APPROVAL_STATUS = "PendingManualApproval"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoDeploy:
+    """Approving a version of ``group`` deploys it onto ``endpoint_name`` (a deploy execution:
+    created, or updated in place blue/green). ``instance_type`` left out: the team's default
+    hosting type."""
+
+    group: str
+    endpoint_name: str
+    instance_type: str | None = None
+    initial_instance_count: int = 1
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "modelPackageGroup": self.group,
+            "endpointName": self.endpoint_name,
+            **({"instanceType": self.instance_type} if self.instance_type else {}),
+            "initialInstanceCount": self.initial_instance_count,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrySettings:
+    """The team's model registry settings, the ``modelRegistry`` object of the policy document.
+
+    ``default_group`` left out: a ``Register`` input must name its ModelPackageGroupName.
+    ``default_approval_status`` left out: PendingManualApproval (a person approves each version).
+    ``auto_deploy`` left out: approving a version deploys nothing."""
+
+    default_group: str | None = None
+    default_approval_status: str = DEFAULT_APPROVAL_STATUS
+    auto_deploy: tuple[AutoDeploy, ...] = field(default_factory=tuple)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            **({"defaultModelPackageGroup": self.default_group} if self.default_group else {}),
+            "defaultApprovalStatus": self.default_approval_status,
+            "autoDeploy": [rule.to_document() for rule in self.auto_deploy],
+        }
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None) -> RegistrySettings:
+        raw = raw or {}
+        return cls(
+            default_group=raw.get("defaultModelPackageGroup"),
+            default_approval_status=raw.get("defaultApprovalStatus", DEFAULT_APPROVAL_STATUS),
+            auto_deploy=tuple(
+                AutoDeploy(
+                    group=rule["modelPackageGroup"],
+                    endpoint_name=rule["endpointName"],
+                    instance_type=rule.get("instanceType"),
+                    initial_instance_count=int(rule.get("initialInstanceCount", 1)),
+                )
+                for rule in raw.get("autoDeploy", ())
+            ),
+        )
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> RegistrySettings:
+        """Read per call, like ``TeamPolicy``: the ``modelRegistry`` object of the team's policy."""
+        return cls.from_mapping(json.loads(environ[POLICY_ENV]).get("modelRegistry"))
+
+
+# ---------------------------------------------------------------------------------------------
 # The team policy.
 
 
@@ -256,6 +331,8 @@ class TeamPolicy:
     #: "required": every job and model runs network-isolated (IAM refuses the rest too);
     #: "algorithm": as each algorithm allows.
     network_isolation: str = "required"
+    #: The team's model registry settings (``modelRegistry`` in the document).
+    model_registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def require_isolation(self, isolated: bool, field: str, what: str) -> None:
         """Refuse a job or model that would run without network isolation where the team requires it."""
@@ -284,6 +361,7 @@ class TeamPolicy:
             "securityGroupIds": ",".join(self.security_group_ids),
             "keyArn": self.key_arn,
             "networkIsolation": self.network_isolation,
+            "modelRegistry": self.model_registry.to_document(),
         }
 
     @classmethod
@@ -305,6 +383,7 @@ class TeamPolicy:
             security_group_ids=_as_tuple(raw.get("securityGroupIds", ())),
             key_arn=raw.get("keyArn", ""),
             network_isolation=raw.get("networkIsolation", "required"),
+            model_registry=RegistrySettings.from_mapping(raw.get("modelRegistry")),
         )
 
     @classmethod
@@ -328,6 +407,8 @@ PLAN_STATE_FIELD = "Launch"
 PLAN_TIMEOUT_FIELD = "TaskTimeoutSeconds"
 PLAN_EXTRAS_FIELD = "OutputExtras"
 PLAN_DATASET_FIELD = "Dataset"
+#: The registration after the job (group, approval status, what to register), when the input asks.
+PLAN_REGISTER_FIELD = "Register"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,11 +425,21 @@ class LaunchPlan:
     dataset: Any = None
     deploy: Mapping[str, Any] | None = None
     preparation: Mapping[str, Any] = field(default_factory=dict)
+    #: ``model_registry.register_plan`` and what to register; None: the input registers nothing.
+    register: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.deploy is not None and self.kind.deploy_field is None:
             raise ValueError(f"deploy: the {self.kind.pipeline} pipeline has no nested deploy")
-        reserved = {self.kind.request_field, PLAN_TIMEOUT_FIELD, PLAN_EXTRAS_FIELD, PLAN_DATASET_FIELD}
+        if self.register is not None and self.kind.deploy_field is None:
+            raise ValueError(f"register: the {self.kind.pipeline} pipeline registers no model")
+        reserved = {
+            self.kind.request_field,
+            PLAN_TIMEOUT_FIELD,
+            PLAN_EXTRAS_FIELD,
+            PLAN_DATASET_FIELD,
+            PLAN_REGISTER_FIELD,
+        }
         clash = sorted(reserved & set(self.preparation))
         if clash:
             raise ValueError(f"preparation: holds the plan's own fields {clash}")
@@ -364,11 +455,20 @@ class LaunchPlan:
             plan[PLAN_DATASET_FIELD] = self.dataset
         if self.deploy is not None and self.kind.deploy_field is not None:
             plan[self.kind.deploy_field] = dict(self.deploy)
+        if self.register is not None:
+            plan[PLAN_REGISTER_FIELD] = dict(self.register)
         return plan
 
     @classmethod
     def from_dict(cls, kind: JobKindSpec, plan: Mapping[str, Any]) -> LaunchPlan:
-        own = {kind.request_field, PLAN_TIMEOUT_FIELD, PLAN_EXTRAS_FIELD, PLAN_DATASET_FIELD, kind.deploy_field}
+        own = {
+            kind.request_field,
+            PLAN_TIMEOUT_FIELD,
+            PLAN_EXTRAS_FIELD,
+            PLAN_DATASET_FIELD,
+            PLAN_REGISTER_FIELD,
+            kind.deploy_field,
+        }
         return cls(
             kind=kind,
             request=plan[kind.request_field],
@@ -376,6 +476,7 @@ class LaunchPlan:
             output_extras=plan[PLAN_EXTRAS_FIELD],
             dataset=plan.get(PLAN_DATASET_FIELD),
             deploy=plan.get(kind.deploy_field) if kind.deploy_field else None,
+            register=plan.get(PLAN_REGISTER_FIELD),
             preparation={k: v for k, v in plan.items() if k not in own},
         )
 

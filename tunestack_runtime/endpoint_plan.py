@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunestack_runtime import artifacts
+from tunestack_runtime import artifacts, model_registry
 from tunestack_runtime.contract import ENDPOINT, LaunchPlan
 from tunestack_runtime.deploy_input import DeployRequest
 from tunestack_runtime.endpoint_lifecycle import describe_endpoint
 from tunestack_runtime.errors import EndpointBusy, InvalidInput, not_the_teams
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.hosting import model_source, serving_container
 from tunestack_runtime.instances import takes_volume_key
 from tunestack_runtime.job_lifecycle import TIMEOUT_MARGIN_SECONDS
 from tunestack_runtime.policy import TeamPolicy
@@ -86,9 +85,19 @@ def plan_deploy(
     """The launch's input: CreateModel, CreateEndpointConfig, the alarms (prepared before the
     wait), and the endpoint call."""
     target = request.target
-    source = model_source(sagemaker, policy, training_job=request.training_job_name, tuning_job=request.tuning_job_name)
-    container = serving_container(source, target.instance_type, policy, s3, "$.InstanceType")
-    policy.require_isolation(container.network_isolation, "$.TrainingJobName", f"serving {source.parent_model}")
+    # A registered version serves the container it was registered with, if Approved
+    # (ModelPackageNotApproved otherwise); a job's model as ``hosting`` resolves it.
+    source, container = model_registry.deploy_source(
+        sagemaker,
+        policy,
+        s3,
+        training_job=request.training_job_name,
+        tuning_job=request.tuning_job_name,
+        model_package_arn=request.model_package_arn,
+        instance_type=target.instance_type,
+    )
+    source_field = "$.ModelPackageArn" if request.model_package_arn else "$.TrainingJobName"
+    policy.require_isolation(container.network_isolation, source_field, f"serving {source.parent_model}")
     name = resource_name(policy.team, target.endpoint_name, execution)
     pinned = artifacts.pin(s3, source.model_data_url, name, f"the model of {source.training_job_name}")
     tags = [{"Key": TEAM_TAG, "Value": policy.team}, *execution_tags(execution, ENDPOINT.pipeline)]
@@ -152,6 +161,7 @@ def plan_deploy(
             **({"ModelDataVersionId": pinned.version_id} if pinned else {}),
             "TrainingJobName": source.training_job_name,
             "TuningJobName": source.tuning_job_name,
+            **({"ModelPackageArn": request.model_package_arn} if request.model_package_arn else {}),
             "Action": "Created" if existing is None else "Updated",
             "PreviousEndpointConfigName": None if existing is None else existing.get("EndpointConfigName"),
         },

@@ -23,6 +23,11 @@ class JobConflict(TunestackError):
     """A SageMaker job of that name exists and belongs to another execution."""
 
 
+class ModelPackageNotApproved(TunestackError):
+    """The model package version to deploy is not Approved (pending or rejected); names the field
+    and the status."""
+
+
 class TrainingJobFailed(TunestackError):
     """SageMaker ended the training job as Failed; the message is its FailureReason."""
 

@@ -25,23 +25,27 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tunestack_runtime.errors import InvalidInput, PolicyViolation, TunestackError, not_the_teams
+# The settings and the error live in the contract and the errors module; importers find them here too.
+from tunestack_runtime.contract import DEFAULT_APPROVAL_STATUS as DEFAULT_APPROVAL_STATUS
+from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, RegistrySettings
+from tunestack_runtime.contract import AutoDeploy as AutoDeploy
+from tunestack_runtime.errors import InvalidInput, PolicyViolation, not_the_teams
+from tunestack_runtime.errors import ModelPackageNotApproved as ModelPackageNotApproved
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.hosting import Container, ModelSource, model_source, serving_container
 from tunestack_runtime.input_fields import Problems
 from tunestack_runtime.json_path import child
-from tunestack_runtime.policy import POLICY_ENVIRONMENT_VARIABLE, TeamPolicy
+from tunestack_runtime.policy import TeamPolicy
 from tunestack_runtime.sagemaker_errors import already_exists, not_visible
 from tunestack_runtime.tags import EXECUTION_TAG, LAUNCH_TAG, MODEL_TAG, PIPELINE_TAG, TEAM_TAG, resource_tags, tag_safe
 
 #: What an input may ask a new version to start as. ``Rejected`` is a reviewer's verdict, not a start.
-APPROVAL_STATUSES = ("PendingManualApproval", "Approved")
-DEFAULT_APPROVAL_STATUS = "PendingManualApproval"
+APPROVAL_STATUSES = REGISTER_APPROVAL_STATUSES
 #: ``EntityName`` (CreateModelPackageGroup.ModelPackageGroupName).
 GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 #: A version's ARN: ``ModelPackageArn`` (``model-package/[\S]{1,2048}``) narrowed to a versioned
@@ -66,57 +70,12 @@ ISOLATION_KEY = "tunestack:network-isolation"
 HYPERPARAMETER_PREFIX = "hp:"
 
 
-class ModelPackageNotApproved(TunestackError):
-    """The model package version to deploy is not Approved (pending or rejected)."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class RegisterRequest:
     """``Register`` as the input gave it; None: the team's default."""
 
     group: str | None = None
     approval_status: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class AutoDeploy:
-    """Approving a version of ``group`` deploys it onto this endpoint."""
-
-    group: str
-    endpoint_name: str
-    instance_type: str | None = None
-    initial_instance_count: int = 1
-
-
-@dataclass(frozen=True, kw_only=True)
-class RegistrySettings:
-    """The team's registry settings, from the policy document's ``modelRegistry`` object."""
-
-    default_group: str | None = None
-    default_approval_status: str = DEFAULT_APPROVAL_STATUS
-    auto_deploy: tuple[AutoDeploy, ...] = field(default_factory=tuple)
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | None) -> RegistrySettings:
-        raw = raw or {}
-        return cls(
-            default_group=raw.get("defaultModelPackageGroup"),
-            default_approval_status=raw.get("defaultApprovalStatus", DEFAULT_APPROVAL_STATUS),
-            auto_deploy=tuple(
-                AutoDeploy(
-                    group=rule["modelPackageGroup"],
-                    endpoint_name=rule["endpointName"],
-                    instance_type=rule.get("instanceType"),
-                    initial_instance_count=int(rule.get("initialInstanceCount", 1)),
-                )
-                for rule in raw.get("autoDeploy", ())
-            ),
-        )
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> RegistrySettings:
-        """Read per call, like ``TeamPolicy``: the ``modelRegistry`` object of the team's policy."""
-        return cls.from_mapping(json.loads(environ[POLICY_ENVIRONMENT_VARIABLE]).get("modelRegistry"))
 
 
 def group_problem(group: str, team: str) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tunestack_runtime import datasets, warm_start
+from tunestack_runtime import datasets, model_registry, warm_start
 from tunestack_runtime.contract import TUNING_JOB, LaunchPlan
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.errors import InvalidInput, not_the_teams
@@ -332,6 +332,17 @@ def plan_tuning(
     deploy = None
     if request.deploy_best is not None:
         deploy = {**deploy_target(request.deploy_best), "ExecutionName": execution.nested_name(TUNING_JOB.pipeline)}
+    register = None
+    if request.register is not None:
+        training_data = request.training_data
+        register = {
+            **model_registry.register_plan(request.register, policy.model_registry, policy.team),
+            "TuningJobName": name,
+            "InstanceType": (
+                request.deploy_best.instance_type if request.deploy_best else policy.default_hosting_instance_type
+            ),
+            "Dataset": training_data if isinstance(training_data, str) else ",".join(sorted(training_data.values())),
+        }
     return LaunchPlan(
         kind=TUNING_JOB,
         request=params,
@@ -345,4 +356,5 @@ def plan_tuning(
         },
         dataset=data,
         deploy=deploy,
+        register=register,
     )

@@ -334,8 +334,8 @@ def lookup_problems(teams: Sequence[TeamConfig], context: Callable[[str], Any]) 
         problems.append(
             f"team {team.name!r} (teams[{index}]): field 'availabilityZones': required when 'account' and 'region' "
             f"are set and no 'vpc' is given: the VPC created for the team needs two zones of {team.region}, which "
-            f"CDK could only look up in account {team.account} (e.g. \"availabilityZones\": "
-            f"[\"{team.region}a\", \"{team.region}b\"]); or name an existing VPC with 'vpc'"
+            f'CDK could only look up in account {team.account} (e.g. "availabilityZones": '
+            f'["{team.region}a", "{team.region}b"]); or name an existing VPC with \'vpc\''
         )
     return problems
 

@@ -20,6 +20,7 @@ from tunestack.constructs.pipeline_runtime import (
     grant_key_use,
     grant_reads,
 )
+from tunestack.constructs.registry_steps import grant_deploy_reads
 from tunestack.constructs.team_tags import DEPLOYER_TAG_KEY
 from tunestack.constructs.waiting_pipeline import FunctionStep, WaitingPipeline, WaitingPipelineProps, validate_step
 from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB, TUNING_JOB, plan_path
@@ -99,6 +100,8 @@ class DeployPipeline(WaitingPipeline):
             why_jumpstart="Reads JumpStart hosting specs from the region's bucket.",
         )
         acknowledge_wildcards(self.validate_fn, dict.fromkeys([*jobs, endpoints], why_names))
+        # A ModelPackageArn input: the version, its status and its group's team tag.
+        grant_deploy_reads(self, self.validate_fn, guardrails.team_name)
         # Which version of a job's model.tar.gz its job wrote (artifacts.pin).
         self.validate_fn.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucketVersions"], resources=[runtime.bucket.bucket_arn])

@@ -8,6 +8,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from tunestack.constructs.pipeline_runtime import WHY_JUMPSTART_SPECS, PipelineRuntime, grant_reads
+from tunestack.constructs.registry_steps import grant_register, register_step
 from tunestack.constructs.waiting_pipeline import (
     DeployStep,
     WaitingPipeline,
@@ -26,6 +27,8 @@ PROPS = WaitingPipelineProps(
         memory_size=512,
     ),
     wait_state="Train (waits for SageMaker)",
+    # Register the trained model when the input asks (``Register``), before it deploys.
+    after_wait=[register_step(TRAINING_JOB, "$.Result")],
     report_state="Report the model",
     rule_id="TrainingJobStateChange",
     ended="training jobs",
@@ -36,11 +39,13 @@ PROPS = WaitingPipelineProps(
 
 
 class FineTunePipeline(WaitingPipeline):
-    """validate -> launch and wait (task token) -> deploy if asked -> output; failures notify and
-    end in Fail."""
+    """validate -> launch and wait (task token) -> register if asked -> deploy if asked -> output;
+    failures notify and end in Fail."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, runtime: PipelineRuntime, deploy: sfn.IStateMachine
     ) -> None:
         super().__init__(scope, construct_id, runtime=runtime, props=PROPS, deploy_machine=deploy)
         grant_reads(self.validate_fn, runtime, team_data=True, why_jumpstart=WHY_JUMPSTART_SPECS)
+        self.register_fn = self.steps["RegistryRegister"]
+        grant_register(self, self.register_fn, runtime)

@@ -18,6 +18,7 @@ from tunestack.constructs.deploy_pipeline import DeployPipeline
 from tunestack.constructs.feature_flags import pin_feature_flags
 from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
 from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
+from tunestack.constructs.registry_steps import ApprovalDeploys
 from tunestack.constructs.team_settings import TeamPropsError, TeamSettings
 from tunestack.constructs.tune_pipeline import TunePipeline
 
@@ -65,6 +66,13 @@ class TeamPipelines(Construct):
         self.deploy = DeployPipeline(self, "Deploy", runtime=self.runtime)
         self.fine_tune = FineTunePipeline(self, "FineTune", runtime=self.runtime, deploy=self.deploy.state_machine)
         self.tune = TunePipeline(self, "Tune", runtime=self.runtime, deploy=self.deploy.state_machine)
+        #: Approving a version of a group listed in ``settings.model_registry.auto_deploy`` deploys
+        #: it; None when the team lists none.
+        self.approval_deploys = (
+            ApprovalDeploys(self, "ApprovalDeploys", runtime=self.runtime, deploy=self.deploy.state_machine)
+            if settings.model_registry.auto_deploy
+            else None
+        )
         self.failure_topic = self.runtime.failures
         pipelines = (self.fine_tune, self.tune, self.deploy)
         self.data_scientists = DataScientistAccess(

@@ -14,6 +14,7 @@ from tunestack.constructs.feature_flags import pin_feature_flags
 from tunestack.constructs.team_foundation import TeamFoundation
 from tunestack.constructs.team_pipelines import TeamPipelines
 from tunestack.constructs.team_settings import DefaultInstanceTypes, InstanceTypes, TeamLimits, TeamSettings
+from tunestack_runtime.contract import RegistrySettings
 
 
 class TeamPlatform(Construct):
@@ -22,7 +23,8 @@ class TeamPlatform(Construct):
 
     Only ``team_name`` is required. Defaults: the instance types and limits of
     ``tunestack.constructs.team_settings`` (``InstanceTypes()``, ``DefaultInstanceTypes()``,
-    ``TeamLimits()``), network isolation required, a created key, bucket, VPC and role, retained on
+    ``TeamLimits()``), network isolation required, no model registry defaults and no deploy on
+    approval (``RegistrySettings()``), a created key, bucket, VPC and role, retained on
     deletion. Pass ``key``, ``data_bucket``, ``vpc`` (with ``vpc_subnets`` and ``security_group``)
     or ``sagemaker_role`` to use your own. Every problem with the props is named at once
     (``TeamPropsError``).
@@ -38,6 +40,7 @@ class TeamPlatform(Construct):
         default_instance_types: DefaultInstanceTypes | None = None,
         limits: TeamLimits | None = None,
         network_isolation: str = "required",
+        model_registry: RegistrySettings | None = None,
         key: kms.IKey | None = None,
         data_bucket: s3.IBucket | None = None,
         vpc: ec2.IVpc | None = None,
@@ -54,6 +57,7 @@ class TeamPlatform(Construct):
             default_instance_types=default_instance_types or DefaultInstanceTypes(),
             limits=limits or TeamLimits(),
             network_isolation=network_isolation,
+            model_registry=model_registry or RegistrySettings(),
         )
         self.foundation = TeamFoundation(
             self,

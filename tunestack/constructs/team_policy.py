@@ -38,4 +38,5 @@ def team_policy(
         security_group_ids=(security_group_ids,) if security_group_ids else (),
         key_arn=key_arn,
         network_isolation=team.network_isolation,
+        model_registry=team.model_registry,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, RegistrySettings
+
 #: SageMaker's own ceiling for MaxRuntimeInSeconds of a training job: 28 days (SageMaker API
 #: reference, StoppingCondition.MaxRuntimeInSeconds).
 SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
@@ -17,6 +19,10 @@ SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 #: It prefixes stack, state machine, log group and SageMaker job names (63 characters at most).
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+#: CreateModelPackageGroup.ModelPackageGroupName and CreateEndpoint.EndpointName (``EntityName``
+#: and ``EndpointName`` in botocore's SageMaker service model).
+MODEL_PACKAGE_GROUP = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+ENDPOINT_NAME = MODEL_PACKAGE_GROUP
 
 #: "required": IAM refuses any job or model without network isolation, and a JumpStart model whose
 #: spec turns it off is refused by the first state; "algorithm": each algorithm as it allows.
@@ -58,6 +64,10 @@ class TeamSettings:
     default_instance_types: DefaultInstanceTypes = field(default_factory=DefaultInstanceTypes)
     limits: TeamLimits = field(default_factory=TeamLimits)
     network_isolation: str = "required"
+    #: The model registry: the default group and approval status of a ``Register`` input, and the
+    #: groups whose approved versions deploy. Left out: no default group (an input names it), new
+    #: versions PendingManualApproval, approving deploys nothing.
+    model_registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def problems(self) -> list[str]:
         """One line per bad value, each naming its prop; empty when the settings are valid."""
@@ -105,6 +115,44 @@ class TeamSettings:
             found.append(
                 f"network_isolation: must be one of {list(NETWORK_ISOLATION_MODES)}, got {self.network_isolation!r}"
             )
+        found.extend(self._registry_problems())
+        return found
+
+    def _registry_problems(self) -> list[str]:
+        registry, found = self.model_registry, []
+        prefix = f"{self.name}-"
+        group_rule = f"1-63 letters, digits and hyphens starting with the team's prefix {prefix!r}"
+
+        def bad_group(group: object) -> bool:
+            return not isinstance(group, str) or not MODEL_PACKAGE_GROUP.match(group) or not group.startswith(prefix)
+
+        if registry.default_group is not None and bad_group(registry.default_group):
+            found.append(f"model_registry.default_group: {group_rule}, got {registry.default_group!r}")
+        if registry.default_approval_status not in REGISTER_APPROVAL_STATUSES:
+            found.append(
+                f"model_registry.default_approval_status: one of {list(REGISTER_APPROVAL_STATUSES)}, "
+                f"got {registry.default_approval_status!r}"
+            )
+        groups = [rule.group for rule in registry.auto_deploy]
+        for index, rule in enumerate(registry.auto_deploy):
+            where = f"model_registry.auto_deploy[{index}]"
+            if bad_group(rule.group):
+                found.append(f"{where}.group: {group_rule}, got {rule.group!r}")
+            elif groups.count(rule.group) > 1:
+                found.append(f"{where}.group: {rule.group!r} deploys to one endpoint only, listed twice")
+            if not isinstance(rule.endpoint_name, str) or not ENDPOINT_NAME.match(rule.endpoint_name):
+                found.append(f"{where}.endpoint_name: 1-63 letters, digits and hyphens, got {rule.endpoint_name!r}")
+            hosting = self.allowed_instance_types.hosting
+            if rule.instance_type is not None and rule.instance_type not in hosting:
+                found.append(f"{where}.instance_type: {rule.instance_type!r} is not in allowed_instance_types.hosting")
+            count = rule.initial_instance_count
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                found.append(f"{where}.initial_instance_count: must be a positive integer, got {count!r}")
+            elif isinstance(self.limits.max_instance_count, int) and count > self.limits.max_instance_count:
+                found.append(
+                    f"{where}.initial_instance_count: {count} exceeds limits.max_instance_count "
+                    f"({self.limits.max_instance_count})"
+                )
         return found
 
 

@@ -17,6 +17,7 @@ from tunestack.constructs.pipeline_runtime import (
     grant_key_use,
     grant_reads,
 )
+from tunestack.constructs.registry_steps import grant_register, register_step
 from tunestack.constructs.team_tags import TEAM_TAG_KEY
 from tunestack.constructs.waiting_pipeline import (
     DeployStep,
@@ -53,7 +54,11 @@ PROPS = WaitingPipelineProps(
             result_path="$.Analysis",
             timeout=cdk.Duration.minutes(5),
             memory_size=512,
-        )
+        ),
+        # Register the best training job's model when the input asks and the tuning job completed.
+        register_step(
+            TUNING_JOB, "$.Analysis", only_if=sfn.Condition.string_equals("$.Analysis.TuningJobStatus", "Completed")
+        ),
     ],
     report_state="Report the best model",
     report_path="$.Analysis",
@@ -80,6 +85,8 @@ class TunePipeline(WaitingPipeline):
     ) -> None:
         super().__init__(scope, construct_id, runtime=runtime, props=PROPS, deploy_machine=deploy)
         self.analyse_fn = self.steps["Analyse"]
+        self.register_fn = self.steps["RegistryRegister"]
+        grant_register(self, self.register_fn, runtime)
         self._grant(runtime, runtime.guardrails)
         self.dashboard = self._dashboard(runtime)
 

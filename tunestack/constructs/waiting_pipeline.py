@@ -46,6 +46,12 @@ class FunctionStep:
     #: Left out: one minute.
     timeout: cdk.Duration | None = None
     memory_size: int = 256
+    #: The module of ``handler``. Left out: the kind's handler module.
+    module: str | None = None
+    #: Left out: the step always runs. Given: a Choice named ``choice_state`` runs it only when
+    #: the condition holds, and goes on to the next state otherwise.
+    only_if: sfn.Condition | None = None
+    choice_state: str | None = None
 
 
 def validate_step(
@@ -112,6 +118,9 @@ class WaitingPipelineProps:
         taken = sorted((set(ids) & _OWN_IDS) | {i for i in ids if ids.count(i) > 1})
         if taken:
             found.append(f"before_wait/after_wait: construct ids {taken} are taken")
+        for step in (*self.before_wait, *self.after_wait):
+            if (step.only_if is None) != (step.choice_state is None):
+                found.append(f"{step.construct_id}: only_if and choice_state go together")
         return found
 
 
@@ -162,7 +171,7 @@ class WaitingPipeline(Construct):
         return runtime.function(
             self,
             step.construct_id,
-            handler=self.props.kind.handler(step.handler),
+            handler=f"{step.module}.{step.handler}" if step.module else self.props.kind.handler(step.handler),
             description=step.description,
             timeout=step.timeout,
             memory_size=step.memory_size,
@@ -198,9 +207,9 @@ class WaitingPipeline(Construct):
             fail_state=f"{kind.pipeline.capitalize()} failed",
         )
         validate = parts.validate_task(self, props.validate.state_name, self.validate_fn)
-        before = [self._task(step) for step in props.before_wait]
+        before = {step.construct_id: self._task(step) for step in props.before_wait}
         launch, reconcile = parts.wait_states(self, self.waiting, kind=kind, state_name=props.wait_state)
-        after = [self._task(step) for step in props.after_wait]
+        after = {step.construct_id: self._task(step) for step in props.after_wait}
         done = sfn.Pass(self, props.report_state, output_path=props.report_path)
         finish: sfn.IChainable = done
         if props.deploy is not None and deploy_machine is not None and kind.deploy_field is not None:
@@ -217,14 +226,15 @@ class WaitingPipeline(Construct):
             present = sfn.Condition.is_present(target)
             condition = present if props.deploy.only_if is None else sfn.Condition.and_(present, props.deploy.only_if)
             finish = sfn.Choice(self, "Deploy requested?").when(condition, deploy.next(done)).otherwise(done)
-        for task in (validate, *before, launch, reconcile, *after):
+        for task in (validate, *before.values(), launch, reconcile, *after.values()):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
-        after_wait = _chain([*after, finish])
+        after_wait = self._steps(props.after_wait, after, finish)
+        launch.next(after_wait)
         reconcile.next(after_wait)
         machine = parts.state_machine(
             self,
             runtime,
-            definition=_chain([validate, *before, launch, after_wait]),
+            definition=_chain([validate, self._steps(props.before_wait, before, launch)]),
             name=kind.pipeline,
             comment=props.comment,
             invoked=[
@@ -239,6 +249,20 @@ class WaitingPipeline(Construct):
         if deploy_machine is not None and props.deploy is not None:
             acknowledge_nested(machine, deploy_machine)
         return machine
+
+    def _steps(
+        self, steps: Sequence[FunctionStep], built: Mapping[str, tasks.LambdaInvoke], following: sfn.IChainable
+    ) -> sfn.IChainable:
+        """The steps in order, then ``following``; a step with ``only_if`` behind its Choice.
+        Returns the first state."""
+        for step in reversed(steps):
+            task = built[step.construct_id]
+            task.next(following)
+            if step.only_if is not None and step.choice_state is not None:
+                following = sfn.Choice(self, step.choice_state).when(step.only_if, task).otherwise(following)
+            else:
+                following = task
+        return following
 
     def _task(self, step: FunctionStep) -> tasks.LambdaInvoke:
         return parts.invoke(

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from tunestack_runtime import datasets
+from tunestack_runtime import datasets, model_registry
 from tunestack_runtime.contract import TRAINING_JOB, LaunchPlan
 from tunestack_runtime.deploy_input import deploy_target
 from tunestack_runtime.executions import Execution
@@ -46,6 +46,14 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deploy = None
     if request.deploy is not None:
         deploy = {**deploy_target(request.deploy), "ExecutionName": execution.nested_name(TRAINING_JOB.pipeline)}
+    register = None
+    if request.register is not None:
+        register = {
+            **model_registry.register_plan(request.register, policy.model_registry, policy.team),
+            "TrainingJobName": request.model_name,
+            "InstanceType": request.deploy.instance_type if request.deploy else policy.default_hosting_instance_type,
+            "Dataset": request.training_data_uri or "",
+        }
     return LaunchPlan(
         kind=TRAINING_JOB,
         request=params,
@@ -58,6 +66,7 @@ def validate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
         dataset=dataset,
         deploy=deploy,
+        register=register,
     ).to_dict()
 
 

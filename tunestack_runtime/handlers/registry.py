@@ -12,13 +12,13 @@ import boto3
 from botocore.exceptions import ClientError
 
 from tunestack_runtime import model_registry
+from tunestack_runtime.contract import DEPLOY_STATE_MACHINE_ENV
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.handlers.shared import logger, sagemaker
-from tunestack_runtime.model_registry import RegistrySettings
 from tunestack_runtime.policy import TeamPolicy
 
 #: The deploy state machine an approval starts (set on the approval function only).
-DEPLOY_STATE_MACHINE_VARIABLE = "DEPLOY_STATE_MACHINE_ARN"
+DEPLOY_STATE_MACHINE_VARIABLE = DEPLOY_STATE_MACHINE_ENV
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -47,7 +47,7 @@ def on_approval(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not arn:
         return {"Started": False, "Reason": "no ModelPackageArn in the event"}
     policy = TeamPolicy.from_environment(os.environ)
-    settings = RegistrySettings.from_environment(os.environ)
+    settings = policy.model_registry
     client = sagemaker()
     description = client.describe_model_package(ModelPackageName=arn)
     group = description.get("ModelPackageGroupName") or ""

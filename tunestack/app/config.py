@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunestack.constructs.team_settings import (
+    ENDPOINT_NAME,
     INSTANCE_TYPE,
+    MODEL_PACKAGE_GROUP,
     NETWORK_ISOLATION_MODES,
     SAGEMAKER_MAX_RUNTIME_SECONDS,
     TEAM_NAME,
@@ -23,6 +25,7 @@ from tunestack.constructs.team_settings import (
     TeamSettings,
 )
 from tunestack.stacks.foundation_stack import ImportedVpc
+from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, AutoDeploy, RegistrySettings
 
 TEAMS_CONTEXT_KEY = "teams"
 ALLOW_DESTROY_CONTEXT_KEY = "tunestack:allowDestroy"
@@ -43,7 +46,10 @@ _TEAM_KEYS = {
     "vpc",
     "availabilityZones",
     "networkIsolation",
+    "modelRegistry",
 }
+_REGISTRY_KEYS = ("defaultModelPackageGroup", "defaultApprovalStatus", "autoDeploy")
+_AUTO_DEPLOY_KEYS = ("modelPackageGroup", "endpointName", "instanceType", "initialInstanceCount")
 _INSTANCE_KINDS = ("training", "hosting")
 _LIMIT_KEYS = (
     "maxInstanceCount",
@@ -132,13 +138,14 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
     limits = _parse_limits(raw.get("limits"), label, problems)
     vpc = _parse_vpc(raw.get("vpc"), label, problems)
     zones = _parse_zones(raw, region, label, problems)
+    registry = _parse_registry(raw.get("modelRegistry"), name, allowed, limits, label, problems)
     isolation = raw.get("networkIsolation", "required")
     if isolation not in NETWORK_ISOLATION_MODES:
         problems.append(
             f"{label}: field 'networkIsolation': must be one of {list(NETWORK_ISOLATION_MODES)}, got {isolation!r}"
         )
 
-    if len(problems) > before or allowed is None or defaults is None or limits is None:
+    if len(problems) > before or allowed is None or defaults is None or limits is None or registry is None:
         return None
     assert isinstance(name, str)
     return TeamConfig(
@@ -151,6 +158,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         vpc=vpc,
         availability_zones=zones,
         network_isolation=isolation,
+        model_registry=registry,
     )
 
 
@@ -256,6 +264,89 @@ def _parse_limits(raw: Any, label: str, problems: list[str]) -> TeamLimits | Non
         max_training_jobs_per_tuning_job=values["maxTrainingJobsPerTuningJob"],
         max_parallel_training_jobs=values["maxParallelTrainingJobs"],
     )
+
+
+def _parse_registry(
+    raw: Any, team: Any, allowed: InstanceTypes | None, limits: TeamLimits | None, label: str, problems: list[str]
+) -> RegistrySettings | None:
+    """``modelRegistry``: ``defaultModelPackageGroup``, ``defaultApprovalStatus`` and ``autoDeploy``
+    (``[{modelPackageGroup, endpointName, instanceType?, initialInstanceCount?}]``); left out, the
+    defaults of ``RegistrySettings``."""
+    if raw is None:
+        return RegistrySettings()
+    where = f"{label}: field 'modelRegistry"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}': must be an object with {list(_REGISTRY_KEYS)}, got {raw!r}")
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - set(_REGISTRY_KEYS)):
+        problems.append(f"{where}.{key}': unknown field (allowed: {list(_REGISTRY_KEYS)})")
+    prefix = f"{team}-" if isinstance(team, str) else None
+
+    def check_group(value: Any, field_name: str) -> None:
+        if not isinstance(value, str) or not MODEL_PACKAGE_GROUP.match(value):
+            problems.append(
+                f"{field_name}': must be a model package group name (1-63 letters, digits, hyphens), got {value!r}"
+            )
+        elif prefix is not None and not value.startswith(prefix):
+            problems.append(f"{field_name}': must start with the team's prefix {prefix!r}, got {value!r}")
+
+    default_group = raw.get("defaultModelPackageGroup")
+    if default_group is not None:
+        check_group(default_group, f"{where}.defaultModelPackageGroup")
+    status = raw.get("defaultApprovalStatus", RegistrySettings().default_approval_status)
+    if status not in REGISTER_APPROVAL_STATUSES:
+        problems.append(
+            f"{where}.defaultApprovalStatus': must be one of {list(REGISTER_APPROVAL_STATUSES)}, got {status!r}"
+        )
+    rules = raw.get("autoDeploy", [])
+    targets: list[AutoDeploy] = []
+    if not isinstance(rules, list):
+        problems.append(
+            f"{where}.autoDeploy': must be a list of {{modelPackageGroup, endpointName}} objects, got {rules!r}"
+        )
+        rules = []
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        at = f"{where}.autoDeploy[{index}]"
+        if not isinstance(rule, Mapping):
+            problems.append(f"{at}': must be an object with {list(_AUTO_DEPLOY_KEYS)}, got {rule!r}")
+            continue
+        for key in sorted(set(rule) - set(_AUTO_DEPLOY_KEYS)):
+            problems.append(f"{at}.{key}': unknown field (allowed: {list(_AUTO_DEPLOY_KEYS)})")
+        group = rule.get("modelPackageGroup")
+        check_group(group, f"{at}.modelPackageGroup")
+        if isinstance(group, str) and group in seen:
+            problems.append(f"{at}.modelPackageGroup': {group!r} is listed twice (a group deploys to one endpoint)")
+        seen.add(str(group))
+        endpoint = rule.get("endpointName")
+        if not isinstance(endpoint, str) or not ENDPOINT_NAME.match(endpoint):
+            problems.append(
+                f"{at}.endpointName': must be an endpoint name (1-63 letters, digits, hyphens), got {endpoint!r}"
+            )
+        instance_type = rule.get("instanceType")
+        if instance_type is not None and (allowed is None or instance_type not in allowed.hosting):
+            hosting = list(allowed.hosting) if allowed else []
+            problems.append(f"{at}.instanceType': {instance_type!r} is not in allowedInstanceTypes.hosting {hosting}")
+        count = rule.get("initialInstanceCount", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            problems.append(f"{at}.initialInstanceCount': must be a positive integer, got {count!r}")
+        elif limits is not None and count > limits.max_instance_count:
+            problems.append(
+                f"{at}.initialInstanceCount': {count} exceeds limits.maxInstanceCount ({limits.max_instance_count})"
+            )
+        if len(problems) == before:
+            targets.append(
+                AutoDeploy(
+                    group=str(group),
+                    endpoint_name=str(endpoint),
+                    instance_type=instance_type,
+                    initial_instance_count=count,
+                )
+            )
+    if len(problems) > before:
+        return None
+    return RegistrySettings(default_group=default_group, default_approval_status=status, auto_deploy=tuple(targets))
 
 
 def _parse_vpc(raw: Any, label: str, problems: list[str]) -> ImportedVpc | None:

@@ -37,14 +37,17 @@ REPORT = {"Type": "Pass", "End": True}
 DEPLOY_FAILED = {"Deployment failed": {"Type": "Pass", "Next": NOTIFY}}
 
 #: As synthesized before the pipelines were one construct: start state, then each state's type,
-#: Next (or Default and Choices, or End) and Catch (errors -> target), in order.
+#: Next (or Default and Choices, or End) and Catch (errors -> target), in order; since then, the
+#: model registry's "Register the model?" choice after the job (after the analysis of a tune).
 GRAPHS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     "FineTune": (
         "Validate input and dataset",
         {
             "Validate input and dataset": task("Train (waits for SageMaker)"),
-            "Train (waits for SageMaker)": task("Deploy requested?", WAIT_CATCHES),
-            "Reconcile after timeout": task("Deploy requested?"),
+            "Train (waits for SageMaker)": task("Register the model?", WAIT_CATCHES),
+            "Reconcile after timeout": task("Register the model?"),
+            "Register the model?": choice("Register model version", "Deploy requested?"),
+            "Register model version": task("Deploy requested?"),
             "Deploy requested?": choice("Deploy the model", "Report the model"),
             "Deploy the model": task("Report the model", NESTED_CATCHES),
             **DEPLOY_FAILED,
@@ -58,7 +61,9 @@ GRAPHS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "Validate input and warm start": task("Tune (waits for SageMaker)"),
             "Tune (waits for SageMaker)": task("Analyse the training jobs", WAIT_CATCHES),
             "Reconcile after timeout": task("Analyse the training jobs"),
-            "Analyse the training jobs": task("Deploy requested?"),
+            "Analyse the training jobs": task("Register the model?"),
+            "Register the model?": choice("Register model version", "Deploy requested?"),
+            "Register model version": task("Deploy requested?"),
             "Deploy requested?": choice("Deploy the best model", "Report the best model"),
             "Deploy the best model": task("Report the best model", NESTED_CATCHES),
             **DEPLOY_FAILED,

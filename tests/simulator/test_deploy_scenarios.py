@@ -11,7 +11,7 @@ import pytest
 from tests.simulator.conftest import EXAMPLES, example
 from tests.simulator.test_tune_scenarios import CHURN, XGBOOST
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
 
 DEPLOY, _ = example("deploy")
 HAPPY_STATES = [
@@ -21,7 +21,7 @@ HAPPY_STATES = [
     "Report the endpoint",
 ]
 OUTPUT_FIELDS = {"EndpointName", "EndpointArn", "EndpointConfigName", "ModelName", "ModelDataUrl", "Action"}
-DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE}]
+DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
 
 
 @pytest.fixture(scope="module")

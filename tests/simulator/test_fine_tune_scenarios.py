@@ -12,11 +12,11 @@ import pytest
 
 from tests.simulator.conftest import example
 from tunestack.simulator.harness import SimulationResult, Simulator
-from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
 
 #: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
 #: lifecycle's in test_lifecycle_scenarios.py.
-PLAYED = [s for s in scenarios_for("fine-tune") if s not in {*FAULT_MATRIX, *LIFECYCLE}]
+PLAYED = [s for s in scenarios_for("fine-tune") if s not in {*FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
 HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Deploy requested?", "Report the model"]
 OUTPUT_FIELDS = {
     "ParentModel",

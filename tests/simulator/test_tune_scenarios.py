@@ -11,11 +11,11 @@ import pytest
 from tests.simulator.conftest import EXAMPLES, example
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.lineage import data_folder, earlier_runs
-from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
+from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
 
 #: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
 #: lifecycle's in test_lifecycle_scenarios.py.
-PLAYED = [s for s in scenarios_for("tune") if s not in {*FAULT_MATRIX, *LIFECYCLE}]
+PLAYED = [s for s in scenarios_for("tune") if s not in {*FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
 HAPPY_STATES = [
     "Validate input and warm start",
     "Tune (waits for SageMaker)",

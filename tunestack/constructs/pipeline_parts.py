@@ -48,7 +48,7 @@ TRANSIENT_ERRORS = [
 #: at once (ResourceLimitExceeded, not retried).
 QUOTA_IN_USE = "SageMakerQuotaInUse"
 #: Errors of the input or the job itself: retrying cannot help.
-INPUT_ERRORS = ["InvalidInput", "PolicyViolation", "InvalidDataset"]
+INPUT_ERRORS = ["InvalidInput", "PolicyViolation", "InvalidDataset", "ModelPackageNotApproved"]
 
 
 def retry_transient(task: sfn.TaskStateBase) -> None:

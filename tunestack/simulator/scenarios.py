@@ -56,6 +56,12 @@ class Scenario:
     shared_execution_name: bool = False
     #: A person stops the tuning job when this share of its planned time has passed.
     stop_tuning_at: float | None = None
+    #: Deploy: the runs before register their model with this ApprovalStatus, and the input under
+    #: test deploys the version the last of them registered (ModelPackageArn).
+    from_registry: str | None = None
+    #: Once the execution succeeded, a person approves the version it registered; the approval's
+    #: state-change event starts a deployment, which the simulator drives too.
+    approve: bool = False
 
     def applies_to(self, kind: str) -> bool:
         return kind in self.kinds
@@ -101,6 +107,32 @@ def _deploying(kind: str, payload: Any) -> Any:
     # ml.m5.xlarge: a hosting type of every team in cdk.json, and one moto knows.
     target = {"EndpointName": f"{name}-endpoint"[:63], "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1}
     return {**payload, target_field: target}
+
+
+#: The nlp team's group whose approved versions deploy (cdk.json modelRegistry.autoDeploy).
+APPROVAL_DEPLOYED_GROUP = "nlp-production"
+
+
+def registering(approval_status: str | None = None, group: str | None = None) -> Callable[[str, Any], Any]:
+    """A fine-tune or tune input that registers its model (the team's default group and status
+    unless given)."""
+
+    def prepare(kind: str, payload: Any) -> Any:
+        if kind == "deploy":
+            return payload
+        register = {
+            **({"ModelPackageGroupName": group} if group else {}),
+            **({"ApprovalStatus": approval_status} if approval_status else {}),
+        }
+        return {**payload, "Register": register}
+
+    return prepare
+
+
+def from_registry(payload: Any, arn: str) -> Any:
+    """A deploy input that deploys the version ``arn`` in place of a job's model."""
+    kept = {k: v for k, v in payload.items() if k not in {"TrainingJobName", "TuningJobName"}}
+    return {**kept, "ModelPackageArn": arn}
 
 
 def changed_for_rerun(kind: str, payload: Any) -> Any:
@@ -267,6 +299,34 @@ SCENARIOS = {
             stop_tuning_at=0.5,
         ),
         Scenario(
+            "register",
+            "the model (a tune's best) is registered as a new version of the team's default model package group, "
+            "pending approval; its ARN and version are in the output",
+            kinds=frozenset({"fine-tune", "tune"}),
+            prepare=registering(),
+        ),
+        Scenario(
+            "deploy-approved",
+            "deploy: the input names an Approved version of the team's model package group; it deploys",
+            kinds=frozenset({"deploy"}),
+            from_registry="Approved",
+        ),
+        Scenario(
+            "deploy-pending",
+            "deploy: the input names a version pending approval; the first state refuses it, naming "
+            "$.ModelPackageArn and the status, and creates nothing",
+            kinds=frozenset({"deploy"}),
+            from_registry="PendingManualApproval",
+        ),
+        Scenario(
+            "approve-deploys",
+            "the model is registered pending approval in a group that deploys on approval; a person approves it "
+            "and the approval deploys it to the group's endpoint",
+            kinds=frozenset({"fine-tune", "tune"}),
+            prepare=registering("PendingManualApproval", APPROVAL_DEPLOYED_GROUP),
+            approve=True,
+        ),
+        Scenario(
             "quota-zero",
             "the account's quota for the instance type is 0; the launch fails at once, naming the quota",
             sagemaker_rejections={api: ["ResourceLimitExceeded"] for api in _CREATES},
@@ -297,3 +357,5 @@ LIFECYCLE = (
     "tuning-stopped-by-person",
     "quota-zero",
 )
+#: The model registry's scenarios (tests/simulator/test_registry_scenarios.py).
+REGISTRY = ("register", "deploy-approved", "deploy-pending", "approve-deploys")

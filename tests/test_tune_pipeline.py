@@ -26,7 +26,17 @@ def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template],
     catches = {tuple(c["ErrorEquals"]): c["Next"] for c in launch["Catch"]}
     assert catches == {("States.Timeout",): "Reconcile after timeout", ("States.ALL",): "Notify the team"}
     assert machine["Reconcile after timeout"]["Next"] == "Analyse the training jobs"
-    assert machine["Analyse the training jobs"]["Next"] == "Deploy requested?"
+    assert machine["Analyse the training jobs"]["Next"] == "Register the model?"
+    # The best model is registered (when the input asks) only from a completed tuning job.
+    (register,) = machine["Register the model?"]["Choices"]
+    assert register["And"] == [
+        {"Variable": "$.Launch.Register", "IsPresent": True},
+        {"Variable": "$.Analysis.TuningJobStatus", "StringEquals": "Completed"},
+    ]
+    assert (
+        register["Next"] == "Register model version"
+        and machine["Register the model?"]["Default"] == "Deploy requested?"
+    )
     assert machine["Deploy requested?"]["Default"] == "Report the best model"
     # A tuning job a person stopped is analysed but never deployed.
     (deploy,) = machine["Deploy requested?"]["Choices"]
@@ -35,9 +45,9 @@ def test_tune_waits_once_then_analyses(pipelines_templates: dict[str, Template],
         {"Variable": "$.Analysis.TuningJobStatus", "StringEquals": "Completed"},
     ]
     assert machine["Notify the team"]["Next"] == "Tune failed"
-    # No Wait, no polling loop; the one Choice only decides whether to deploy.
+    # No Wait, no polling loop; the Choices only decide whether to register and to deploy.
     assert not [s for s in machine.values() if s["Type"] in {"Wait", "Map"}]
-    assert [n for n, s in machine.items() if s["Type"] == "Choice"] == ["Deploy requested?"]
+    assert {n for n, s in machine.items() if s["Type"] == "Choice"} == {"Register the model?", "Deploy requested?"}
     for name in ("Validate input and warm start", "Tune (waits for SageMaker)", "Analyse the training jobs"):
         retried = {e for r in machine[name]["Retry"] for e in r["ErrorEquals"]}
         assert "SageMakerThrottled" in retried and not retried & {"InvalidInput", "TuningJobFailed", "States.ALL"}

@@ -21,7 +21,9 @@ HAPPY_STATES = [
     "Report the endpoint",
 ]
 OUTPUT_FIELDS = {"EndpointName", "EndpointArn", "EndpointConfigName", "ModelName", "ModelDataUrl", "Action"}
-DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
+DEPLOY_SCENARIOS = [
+    s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE, *REGISTRY}
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,7 @@ def test_a_fine_tune_deploys_its_model_nested(vision: Simulator) -> None:
     assert result.states == [
         "Validate input and dataset",
         "Train (waits for SageMaker)",
+        "Register the model?",
         "Deploy requested?",
         "Deploy the model",
         "Report the model",

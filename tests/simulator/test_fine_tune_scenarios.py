@@ -17,7 +17,13 @@ from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCE
 #: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
 #: lifecycle's in test_lifecycle_scenarios.py.
 PLAYED = [s for s in scenarios_for("fine-tune") if s not in {*FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
-HAPPY_STATES = ["Validate input and dataset", "Train (waits for SageMaker)", "Deploy requested?", "Report the model"]
+HAPPY_STATES = [
+    "Validate input and dataset",
+    "Train (waits for SageMaker)",
+    "Register the model?",
+    "Deploy requested?",
+    "Report the model",
+]
 OUTPUT_FIELDS = {
     "ParentModel",
     "TrainingJobName",

@@ -20,6 +20,7 @@ HAPPY_STATES = [
     "Validate input and warm start",
     "Tune (waits for SageMaker)",
     "Analyse the training jobs",
+    "Register the model?",
     "Deploy requested?",
     "Report the best model",
 ]

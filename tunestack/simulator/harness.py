@@ -31,7 +31,7 @@ from tunestack.simulator.lambdas import LambdaFaults, RequestLog, in_process_lam
 from tunestack.simulator.moto_gaps import forget_closed_executions, step_functions_as_documented
 from tunestack.simulator.results import SimulationResult, nested_runs, result_of, summary
 from tunestack.simulator.sagemaker import SageMakerFaults, SimulatedSageMaker, simulated_sagemaker
-from tunestack.simulator.scenarios import DAY, SCENARIOS, Scenario, changed_for_rerun
+from tunestack.simulator.scenarios import DAY, SCENARIOS, Scenario, changed_for_rerun, from_registry, registering
 from tunestack.simulator.template import load_stack
 from tunestack_runtime.contract import (
     ENDPOINT,
@@ -121,6 +121,9 @@ class Simulator:
         for number, (kind, payload) in enumerate(runs):
             if number == len(runs) - 1 or scenario.shared_execution_name:
                 runs[number] = (kind, scenario.prepare(kind, payload))
+            elif scenario.from_registry is not None:
+                # The runs before register what the input under test deploys.
+                runs[number] = (kind, registering(scenario.from_registry)(kind, payload))
         names = [
             f"simulated-{scenario.name}" if scenario.shared_execution_name else f"simulated-{scenario.name}-{n}"
             for n in range(len(runs))
@@ -146,7 +149,7 @@ class Simulator:
             deployment = deploy(self.stack, self.team, self.region, self.jumpstart_cache)
             for prefix, folder in folders.items():
                 upload_folder(folder, deployment.bucket, prefix)
-            results = []
+            results: list[SimulationResult] = []
             for number, (kind, payload) in enumerate(runs):
                 played = SCENARIOS["success"] if number < warm_up else scenario
                 if played.rerun_after_days is not None:
@@ -162,6 +165,8 @@ class Simulator:
                 faults.after_run = dict(played.lambda_failures)
                 clock.interrupted = False
                 name = execution_name if execution_name is not None and number == len(runs) - 1 else names[number]
+                if played.from_registry is not None and kind == "deploy":
+                    payload = from_registry(payload, _last_registered(results))
                 results.append(_play(deployment, kind, payload, played, clock, sagemaker, requests, name))
             if inserted is not None and scenario.rerun_after_days is None:
                 del results[inserted]
@@ -262,12 +267,63 @@ def _play(
         _announce_end(deployment, sfn, ended)
     events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
     result = result_of(description, events, scenario, clock, sagemaker, deployment, nested_runs(sfn, nested))
+    if scenario.approve and result.status == "SUCCEEDED":
+        _approve(result.output)
+    result.approval_deploys = _deliver_registry_events(deployment, sfn, scenario, clock, sagemaker)
     result.requests = list(requests.entries)  # the log is cleared for the next run
     result.simulated_seconds -= started
     result.rivals = [summary(sfn, rival) for rival in rivals]
     result.jobs_left_running = sagemaker.jobs_left_running(_running_executions(sfn, deployment))
     result.execution_name = name
     return result
+
+
+def _last_registered(results: Sequence[SimulationResult]) -> str:
+    """The version the latest run registered (its output's ``Registered``)."""
+    for result in reversed(results):
+        registered = (result.output or {}).get("Registered") if isinstance(result.output, dict) else None
+        if registered:
+            return str(registered["ModelPackageArn"])
+    raise ValueError("no earlier run registered a model version (give it a Register input)")
+
+
+def _approve(output: Any) -> None:
+    """A person approves the version the execution registered (SageMaker Studio, or this call)."""
+    registered = output.get("Registered") if isinstance(output, dict) else None
+    if not registered:
+        raise ValueError("the execution registered no model version to approve")
+    boto3.client("sagemaker").update_model_package(
+        ModelPackageArn=registered["ModelPackageArn"],
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="approved in the simulator",
+    )
+
+
+def _deliver_registry_events(
+    deployment: Deployment, sfn: Any, scenario: Scenario, clock: SimClock, sagemaker: SimulatedSageMaker
+) -> list[dict[str, Any]]:
+    """Deliver the model registry's state-change events queued since the last delivery, as
+    EventBridge would; drive the deployments they start to their end and return them."""
+    listed = _machine(deployment, "deploy")
+    before = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=listed)["executions"]}
+    handled = len(sagemaker.created)
+    while sagemaker.registry_events:
+        detail_type, detail = sagemaker.registry_events.pop(0)
+        _deliver(deployment, SAGEMAKER_EVENT_SOURCE, detail_type, detail)
+    after = [e["executionArn"] for e in sfn.list_executions(stateMachineArn=listed)["executions"]]
+    started = [e for e in after if e not in before]
+    for execution in started:
+        while (work := _wait_for_work(sfn, execution, sagemaker, handled, deployment, clock)) is not None:
+            handled = len(sagemaker.created)
+            _drive(deployment, execution, work, scenario, clock, sagemaker)
+        _wait_for_end(sfn, execution)
+        _announce_end(deployment, sfn, execution)
+    found = nested_runs(sfn, started)
+    for run, execution in zip(found, started, strict=True):
+        description = sfn.describe_execution(executionArn=execution)
+        run["input"] = json.loads(description["input"])
+        run["output"] = json.loads(description["output"]) if description.get("output") else None
+    return found
 
 
 def _announce_end(deployment: Deployment, sfn: Any, execution: str) -> None:

@@ -41,6 +41,8 @@ class SimulationResult:
     #: Other executions the scenario started beside this one (a rival of the same name).
     rivals: list[dict[str, Any]] = field(default_factory=list)
     execution_name: str = ""
+    #: Deploy executions the model registry's approval events started after this one.
+    approval_deploys: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_transitions(self) -> int:

@@ -45,6 +45,11 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
     return True
 
 
+def _refers_to(value: Any, logical_ids: dict[str, str]) -> bool:
+    """Whether a template value is a ``Ref`` to one of ``logical_ids``."""
+    return isinstance(value, dict) and value.get("Ref") in logical_ids
+
+
 def upload_folder(folder: Path, bucket: str, prefix: str) -> int:
     s3 = boto3.client("s3")
     count = 0
@@ -134,6 +139,14 @@ def deploy(stack: StackTemplate, team: AssemblyTeam, region: str, jumpstart_cach
         arn = sfn.create_state_machine(name=logical_id[:80], definition=definition, roleArn=role_arn)["stateMachineArn"]
         resolver.refs[logical_id] = arn
         deployment.state_machines[logical_id] = arn
+    # A function that starts a state machine (the model registry's approval deploys) names it in its
+    # environment; the machines exist only now, after the functions their definitions invoke.
+    for logical_id, resource in stack.of_type("AWS::Lambda::Function").items():
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        if any(_refers_to(value, deployment.state_machines) for value in variables.values()):
+            lambda_client.update_function_configuration(
+                FunctionName=deployment.functions[logical_id], Environment={"Variables": resolver.resolve(variables)}
+            )
     for resource in stack.of_type("AWS::Events::Rule").values():
         props = resolver.resolve(resource["Properties"])
         deployment.rules.append((props["EventPattern"], props["Targets"][0]["Arn"].rsplit(":", 1)[-1]))

@@ -73,21 +73,24 @@ def test_acknowledged_findings_by_rule(synthesized: Synthesized) -> None:
     # "Reliability and security" section explains (inline policies of one role, Lambdas outside
     # the VPC, no reserved concurrency, no DLQ for synchronous invocations, no replication).
     assert counts == {
-        "AwsSolutions-IAM5": 174,  # incl. one per team: gated JumpStart weights in the private bucket; per team
+        "AwsSolutions-IAM5": 217,  # incl. one per team: gated JumpStart weights in the private bucket; per team
         # 6 of the data scientists' policy (3 machines' executions, datasets/, outputs, tuning/) and 4 of the
-        # failure notices (the function's X-Ray, each machine invoking it)
-        "AwsSolutions-L1": 37,  # 18 functions per team (fine-tune 5, tune 6, deploy 6, failures 1), nlp's route check
+        # failure notices (the function's X-Ray, each machine invoking it); the model registry's groups,
+        # versions, ListModelPackages, statistics and jobs for each register function, groups and versions
+        # for deploy's first state and nlp's approval function
+        "AwsSolutions-L1": 42,  # 20 functions per team (fine-tune 6, tune 7, deploy 6, failures 1), nlp's route check
+        # and approval function
         "NIST.800.53.R5-DynamoDBInBackupPlan": 2,
         "NIST.800.53.R5-EC2RestrictedCommonPorts": 2,
-        "NIST.800.53.R5-IAMNoInlinePolicy": 58,
-        "NIST.800.53.R5-LambdaConcurrency": 39,
-        "NIST.800.53.R5-LambdaDLQ": 27,
-        "NIST.800.53.R5-LambdaInsideVPC": 39,
+        "NIST.800.53.R5-IAMNoInlinePolicy": 63,
+        "NIST.800.53.R5-LambdaConcurrency": 44,
+        "NIST.800.53.R5-LambdaDLQ": 31,
+        "NIST.800.53.R5-LambdaInsideVPC": 44,
         "NIST.800.53.R5-S3BucketReplicationEnabled": 4,
         "NIST.800.53.R5-S3DefaultEncryptionKMS": 2,
-        "Serverless-LambdaDLQ": 27,
+        "Serverless-LambdaDLQ": 31,
         "Serverless-LambdaDefaultMemorySize": 2,
-        "Serverless-LambdaLatestVersion": 37,
+        "Serverless-LambdaLatestVersion": 42,
         "Serverless-LambdaTracing": 3,
         "Serverless-SQSRedrivePolicy": 2,
     }

@@ -40,7 +40,7 @@ def test_the_literal_list_is_the_contract() -> None:
     assert {"tunestack:team", "tunestack:launch", "tunestack:deploys-models"} <= set(literals)
     assert {"TUNESTACK_TEAM", "TOKEN_TABLE", "POWERTOOLS_SERVICE_NAME"} <= set(literals)
     assert "SageMaker HyperParameter Tuning Job State Change" in literals
-    assert len(literals) == 8 + 3 + 4
+    assert len(literals) == 8 + 4 + 4  # tags, environment variables, event detail-types
 
 
 def test_no_contract_literal_outside_the_contract() -> None:

@@ -35,8 +35,7 @@ def test_fine_tune_and_tune_nest_the_deploy_state_machine(
     pipelines_templates: dict[str, Template], team: str, pipeline: str, field: str
 ) -> None:
     states = definition(pipelines_templates[team], pipeline)["States"]
-    (choice,) = [s for s in states.values() if s["Type"] == "Choice"]
-    (rule,) = choice["Choices"]
+    (rule,) = states["Deploy requested?"]["Choices"]
     present = {"Variable": f"$.Launch.{field}", "IsPresent": True}
     assert present in rule.get("And", [{k: v for k, v in rule.items() if k != "Next"}])
     nested = states[rule["Next"]]

@@ -295,7 +295,9 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
     pipelines_templates: dict[str, Template], team: str
 ) -> None:
     functions = pipelines_templates[team].find_resources("AWS::Lambda::Function")
-    assert len(functions) == 18  # fine-tune 5, tune 6, deploy 6, the failure notices 1
+    # fine-tune 6, tune 7 (each with its register step), deploy 6, the failure notices 1; and nlp's
+    # approval function (cdk.json: nlp deploys approved versions of nlp-production)
+    assert len(functions) == {"vision": 20, "nlp": 21}[team]
     assert len({json.dumps(f["Properties"]["Code"]) for f in functions.values()}) == 1
     for function in functions.values():
         props = function["Properties"]
@@ -308,6 +310,7 @@ def test_functions_share_one_asset_and_the_public_powertools_layer(
             ["tunestack_runtime", "handlers", "deploy"],
             ["tunestack_runtime", "handlers", "failure"],
             ["tunestack_runtime", "handlers", "shared"],
+            ["tunestack_runtime", "handlers", "registry"],
         )
 
 
@@ -353,3 +356,42 @@ def test_state_machines_are_named_for_the_team_and_what_they_do(
     machines = pipelines_templates[team].find_resources("AWS::StepFunctions::StateMachine")
     names = sorted(m["Properties"]["StateMachineName"] for m in machines.values())
     assert names == [f"tunestack-{team}-deploy", f"tunestack-{team}-fine-tune", f"tunestack-{team}-tune"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+@pytest.mark.parametrize("pipeline", ["FineTune", "Tune"])
+def test_the_register_step_gets_the_plans_registration_and_reports_the_version(
+    pipelines_templates: dict[str, Template], team: str, pipeline: str
+) -> None:
+    states = definition(pipelines_templates[team], pipeline)["States"]
+    (rule,) = states["Register the model?"]["Choices"]
+    present = {"Variable": "$.Launch.Register", "IsPresent": True}
+    assert present in rule.get("And", [{k: v for k, v in rule.items() if k != "Next"}])
+    register = states["Register model version"]
+    assert register["Parameters"]["Register.$"] == "$.Launch.Register"
+    assert register["Parameters"]["Pipeline"] == {"FineTune": "fine-tune", "Tune": "tune"}[pipeline]
+    assert register["ResultPath"] == {"FineTune": "$.Result", "Tune": "$.Analysis"}[pipeline] + ".Registered"
+    assert "SageMakerThrottled" in {e for r in register["Retry"] for e in r["ErrorEquals"]}
+    assert [c["Next"] for c in register["Catch"]] == ["Notify the team"]
+
+
+@pytest.mark.parametrize("team", TEAMS)
+def test_only_a_team_that_deploys_on_approval_has_the_approval_rule(
+    pipelines_templates: dict[str, Template], team: str
+) -> None:
+    rules = [
+        r["Properties"]["EventPattern"]
+        for r in pipelines_templates[team].find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("detail-type") == ["SageMaker Model Package State Change"]
+    ]
+    if team == "vision":
+        assert rules == []
+        return
+    (pattern,) = rules
+    assert pattern["detail"] == {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["nlp-production"]}
+    (function,) = [
+        f
+        for f in pipelines_templates[team].find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "tunestack_runtime.handlers.registry.on_approval"
+    ]
+    assert "Ref" in function["Properties"]["Environment"]["Variables"]["DEPLOY_STATE_MACHINE_ARN"]

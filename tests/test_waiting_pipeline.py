@@ -30,7 +30,11 @@ def choice(deploy: str, report: str) -> dict[str, Any]:
 
 def ending(fail_state: str) -> dict[str, dict[str, Any]]:
     """The failure path every pipeline shares: notify, then fail."""
-    return {NOTIFY: {"Type": "Task", "Next": fail_state}, fail_state: {"Type": "Fail"}}
+    return {
+        NOTIFY: {"Type": "Task", "Next": fail_state, "Catch": [(ALL, f"{fail_state} (notice not sent)")]},
+        fail_state: {"Type": "Fail"},
+        f"{fail_state} (notice not sent)": {"Type": "Fail"},
+    }
 
 
 REPORT = {"Type": "Pass", "End": True}

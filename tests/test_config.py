@@ -289,3 +289,88 @@ def test_a_cached_look_up_needs_no_zones() -> None:
 def test_bad_zones_are_named(overrides: dict[str, Any], why: str) -> None:
     problems = problems_of([team(**overrides)])
     assert any("field 'availabilityZones'" in p and why in p for p in problems), problems
+
+
+# --- the model registry ------------------------------------------------------------------------
+
+
+def test_the_shipped_nlp_team_registers_and_deploys_on_approval(context: dict[str, Any]) -> None:
+    vision, nlp = load_teams(context["teams"])
+    assert vision.model_registry.default_group is None and vision.model_registry.auto_deploy == ()
+    assert nlp.model_registry.default_group == "nlp-models"
+    assert nlp.model_registry.default_approval_status == "PendingManualApproval"
+    (rule,) = nlp.model_registry.auto_deploy
+    assert (rule.group, rule.endpoint_name, rule.instance_type) == ("nlp-production", "nlp-production", "ml.m5.xlarge")
+
+
+def test_model_registry_settings_parse() -> None:
+    (parsed,) = load_teams(
+        [
+            team(
+                modelRegistry={
+                    "defaultModelPackageGroup": "search-rankers",
+                    "defaultApprovalStatus": "Approved",
+                    "autoDeploy": [{"modelPackageGroup": "search-live", "endpointName": "ranker"}],
+                }
+            )
+        ]
+    )
+    registry = parsed.model_registry
+    assert registry.default_group == "search-rankers" and registry.default_approval_status == "Approved"
+    (rule,) = registry.auto_deploy
+    assert (rule.group, rule.endpoint_name, rule.instance_type, rule.initial_instance_count) == (
+        "search-live",
+        "ranker",
+        None,
+        1,
+    )
+    (plain,) = load_teams([team()])
+    assert plain.model_registry.default_group is None and plain.model_registry.auto_deploy == ()
+
+
+@pytest.mark.parametrize(
+    ("registry", "field", "why"),
+    [
+        ([], "'modelRegistry'", "must be an object"),
+        ({"groups": []}, "'modelRegistry.groups'", "unknown field"),
+        ({"defaultModelPackageGroup": "ads-models"}, "'modelRegistry.defaultModelPackageGroup'", "prefix 'search-'"),
+        ({"defaultModelPackageGroup": "search_models"}, "'modelRegistry.defaultModelPackageGroup'", "1-63 letters"),
+        ({"defaultApprovalStatus": "Rejected"}, "'modelRegistry.defaultApprovalStatus'", "got 'Rejected'"),
+        ({"autoDeploy": {}}, "'modelRegistry.autoDeploy'", "must be a list"),
+        (
+            {"autoDeploy": [{"modelPackageGroup": "search-live", "endpointName": "e", "region": "x"}]},
+            "'modelRegistry.autoDeploy[0].region'",
+            "unknown field",
+        ),
+        (
+            {"autoDeploy": [{"modelPackageGroup": "search-live", "endpointName": "a_b"}]},
+            "'modelRegistry.autoDeploy[0].endpointName'",
+            "endpoint name",
+        ),
+        (
+            {"autoDeploy": [{"modelPackageGroup": "search-live", "endpointName": "e", "instanceType": "ml.g5.xlarge"}]},
+            "'modelRegistry.autoDeploy[0].instanceType'",
+            "not in allowedInstanceTypes.hosting",
+        ),
+        (
+            {"autoDeploy": [{"modelPackageGroup": "search-live", "endpointName": "e", "initialInstanceCount": 3}]},
+            "'modelRegistry.autoDeploy[0].initialInstanceCount'",
+            "exceeds limits.maxInstanceCount (2)",
+        ),
+        (
+            {
+                "autoDeploy": [
+                    {"modelPackageGroup": "search-live", "endpointName": "a"},
+                    {"modelPackageGroup": "search-live", "endpointName": "b"},
+                ]
+            },
+            "'modelRegistry.autoDeploy[1].modelPackageGroup'",
+            "listed twice",
+        ),
+    ],
+)
+def test_each_bad_model_registry_field_is_named_with_its_team(registry: Any, field: str, why: str) -> None:
+    problems = problems_of([team(modelRegistry=registry)])
+    matching = [p for p in problems if f"field {field}" in p]
+    assert matching, problems
+    assert why in matching[0] and matching[0].startswith("team 'search' (teams[0])")

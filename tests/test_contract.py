@@ -181,3 +181,30 @@ def test_a_launch_plan_refuses_what_its_kind_cannot_hold() -> None:
         LaunchPlan(
             kind=ENDPOINT, request={}, task_timeout_seconds=1, output_extras={}, preparation={"TaskTimeoutSeconds": 2}
         )
+
+
+def test_the_policy_carries_the_model_registry_settings() -> None:
+    from tunestack_runtime.contract import AutoDeploy, RegistrySettings
+
+    registry = RegistrySettings(
+        default_group="nlp-models",
+        default_approval_status="Approved",
+        auto_deploy=(AutoDeploy(group="nlp-live", endpoint_name="live", instance_type="ml.g5.xlarge"),),
+    )
+    policy = TeamPolicy(**{**vars(POLICY), "model_registry": registry})
+    document = policy.to_document()
+    assert document["modelRegistry"]["defaultModelPackageGroup"] == "nlp-models"
+    read = TeamPolicy.from_environment({contract.POLICY_ENV: json.dumps(document)})
+    assert read == policy and RegistrySettings.from_environment({contract.POLICY_ENV: json.dumps(document)}) == registry
+    # A document written before the registry settings reads as no registry settings.
+    older = {k: v for k, v in POLICY.to_document().items() if k != "modelRegistry"}
+    assert TeamPolicy.from_document(older).model_registry == RegistrySettings()
+
+
+def test_a_launch_plan_carries_a_registration_only_where_a_model_is_made() -> None:
+    register = {"ModelPackageGroupName": "nlp-models", "ApprovalStatus": "PendingManualApproval"}
+    plan = LaunchPlan(kind=TRAINING_JOB, request={}, task_timeout_seconds=1, output_extras={}, register=register)
+    assert plan.to_dict()["Register"] == register
+    assert LaunchPlan.from_dict(TRAINING_JOB, plan.to_dict()) == plan
+    with pytest.raises(ValueError, match="register: the deploy pipeline registers no model"):
+        LaunchPlan(kind=ENDPOINT, request={}, task_timeout_seconds=1, output_extras={}, register=register)

@@ -29,6 +29,7 @@ from tunestack import (
     TeamSettings,
 )
 from tunestack.constructs.compliance import NAG_PACKS
+from tunestack_runtime.contract import AutoDeploy, RegistrySettings
 
 ACCOUNT_ROLE = "arn:aws:iam::111122223333:role/platform-sagemaker"
 OWN_KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -189,6 +190,27 @@ def test_an_app_without_feature_flags_gets_the_same_buckets(library: Library) ->
         (
             {"team_name": "ok", "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)},
             ["vpc_subnets: selects subnets of a given vpc; pass vpc too"],
+        ),
+        (
+            {
+                "team_name": "ok",
+                "model_registry": RegistrySettings(
+                    default_group="cv-models",
+                    default_approval_status="Rejected",
+                    auto_deploy=(
+                        AutoDeploy(group="ok-live", endpoint_name="a_b", instance_type="ml.p3.2xlarge"),
+                        AutoDeploy(group="ok-live", endpoint_name="b", initial_instance_count=5),
+                    ),
+                ),
+            },
+            [
+                "model_registry.default_group: 1-63 letters, digits and hyphens starting with the team's prefix 'ok-'",
+                "model_registry.default_approval_status: one of ['PendingManualApproval', 'Approved'], got 'Rejected'",
+                "model_registry.auto_deploy[0].endpoint_name: 1-63 letters, digits and hyphens, got 'a_b'",
+                "model_registry.auto_deploy[0].instance_type: 'ml.p3.2xlarge' is not in allowed_instance_types.hosting",
+                "model_registry.auto_deploy[1].group: 'ok-live' deploys to one endpoint only, listed twice",
+                "model_registry.auto_deploy[1].initial_instance_count: 5 exceeds limits.max_instance_count (2)",
+            ],
         ),
         (
             {"team_name": "ok", "allowed_instance_types": InstanceTypes(training=("p3.2xlarge",))},

@@ -124,3 +124,18 @@ def test_approving_a_version_deploys_it_to_the_groups_endpoint(
     assert deployment["input"]["ModelPackageArn"] == result.output["Registered"]["ModelPackageArn"]
     assert deployment["input"]["EndpointName"] == "nlp-production"
     assert deployment["output"]["EndpointName"] == "nlp-production" and deployment["output"]["Action"] == "Created"
+
+
+def test_registering_without_a_group_fails_in_the_first_state_for_a_team_without_a_default(vision: Simulator) -> None:
+    """cdk.json gives the vision team no default group: ``Register: {}`` names the missing field
+    before any job is created."""
+    from tests.simulator.conftest import example
+
+    payload, data = example("fine-tune-text")
+    result = vision.run("fine-tune", {**payload, "Register": {}}, "success", data_dir=data)
+    assert (result.status, result.error) == ("FAILED", "InvalidInput")
+    assert "$.Register.ModelPackageGroupName: required, team vision has no default model package group" in (
+        result.cause or ""
+    )
+    assert result.states == ["Validate input and dataset", "Notify the team", "Fine-tune failed"]
+    assert result.sagemaker_calls == {}

@@ -133,13 +133,14 @@ class TeamSettings:
                 f"model_registry.default_approval_status: one of {list(REGISTER_APPROVAL_STATUSES)}, "
                 f"got {registry.default_approval_status!r}"
             )
-        groups = [rule.group for rule in registry.auto_deploy]
+        seen: set[str] = set()
         for index, rule in enumerate(registry.auto_deploy):
             where = f"model_registry.auto_deploy[{index}]"
             if bad_group(rule.group):
                 found.append(f"{where}.group: {group_rule}, got {rule.group!r}")
-            elif groups.count(rule.group) > 1:
+            elif rule.group in seen:
                 found.append(f"{where}.group: {rule.group!r} deploys to one endpoint only, listed twice")
+            seen.add(str(rule.group))
             if not isinstance(rule.endpoint_name, str) or not ENDPOINT_NAME.match(rule.endpoint_name):
                 found.append(f"{where}.endpoint_name: 1-63 letters, digits and hyphens, got {rule.endpoint_name!r}")
             hosting = self.allowed_instance_types.hosting

@@ -127,3 +127,44 @@ def test_the_one_wildcard_is_list_model_packages(register: dict[str, Any]) -> No
     ]
     assert [(s["Sid"], s["Action"]) for s in wildcards] == [("ListModelPackages", "sagemaker:ListModelPackages")]
     assert all("sagemaker:*" not in str(s["Action"]) for s in register["Statement"])
+
+
+# --- the synthesized functions' roles ------------------------------------------------------------
+
+
+def synthesized_role(synthesized: Any, role_id: str) -> list[dict[str, Any]]:
+    """The documents of one role of the vision team's synthesized pipelines stack."""
+    from tests.iam_documents import role
+
+    return role(synthesized.outdir, "tunestack-vision-pipelines", role_id)
+
+
+def vision(kind: str, name: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name}"
+
+
+@pytest.mark.parametrize("pipeline", ["FineTune", "Tune"])
+def test_the_register_functions_role_creates_versions_only_in_the_teams_groups(synthesized: Any, pipeline: str) -> None:
+    documents = synthesized_role(synthesized, f"{pipeline}RegistryRegisterRole")
+    status = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    create = "sagemaker:CreateModelPackage"
+    assert evaluate(documents, Request(create, vision("model-package", "vision-models/1"), status)) == "Allow"
+    assert evaluate(documents, Request(create, vision("model-package-group", "vision-models"), status)) == "Allow"
+    assert evaluate(documents, Request(create, vision("model-package", "nlp-models/1"), status)) != "Allow"
+    rejected = {"sagemaker:ModelApprovalStatus": "Rejected"}
+    assert evaluate(documents, Request(create, vision("model-package", "vision-models/1"), rejected)) != "Allow"
+    # It never approves or rejects: that is a reviewer's.
+    update = Request("sagemaker:UpdateModelPackage", vision("model-package", "vision-models/1"), {})
+    assert evaluate(documents, update) != "Allow"
+    describe = "sagemaker:DescribeModelPackageGroup"
+    assert evaluate(documents, Request(describe, vision("model-package-group", "vision-models"))) == "Allow"
+    assert evaluate(documents, Request(describe, vision("model-package-group", "nlp-models"))) != "Allow"
+
+
+def test_deploys_first_state_reads_only_the_teams_versions(synthesized: Any) -> None:
+    documents = synthesized_role(synthesized, "DeployValidateRole")
+    read = "sagemaker:DescribeModelPackage"
+    assert evaluate(documents, Request(read, vision("model-package", "vision-models/3"))) == "Allow"
+    assert evaluate(documents, Request(read, vision("model-package", "nlp-models/3"))) != "Allow"
+    for action in ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"):
+        assert evaluate(documents, Request(action, vision("model-package", "vision-models/3"), {})) != "Allow"

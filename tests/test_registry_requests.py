@@ -168,3 +168,33 @@ def test_deploys_first_state_reads_only_the_teams_versions(synthesized: Any) -> 
     assert evaluate(documents, Request(read, vision("model-package", "nlp-models/3"))) != "Allow"
     for action in ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"):
         assert evaluate(documents, Request(action, vision("model-package", "vision-models/3"), {})) != "Allow"
+
+
+def _managed_policy(synthesized: Any, stack: str, name: str) -> list[dict[str, Any]]:
+    from tests.iam_documents import concrete, template
+
+    t = template(synthesized.outdir, stack)
+    (policy,) = [
+        r["Properties"]
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and r["Properties"].get("ManagedPolicyName") == name
+    ]
+    return [concrete(policy["PolicyDocument"], t, synthesized.outdir)]
+
+
+def test_the_teams_reviewers_approve_its_versions_and_no_others(synthesized: Any) -> None:
+    """The synthesized tunestack-vision-model-reviewer policy: approve or reject vision's versions
+    only; the data scientists' policy cannot approve at all (who trains does not approve)."""
+    reviewer = _managed_policy(synthesized, "tunestack-vision-pipelines", "tunestack-vision-model-reviewer")
+    update = "sagemaker:UpdateModelPackage"
+    for status in ("Approved", "Rejected"):
+        context = {"sagemaker:ModelApprovalStatus": status}
+        assert evaluate(reviewer, Request(update, vision("model-package", "vision-models/1"), context)) == "Allow"
+        assert evaluate(reviewer, Request(update, vision("model-package", "nlp-models/1"), context)) != "Allow"
+    read = Request("sagemaker:DescribeModelPackage", vision("model-package", "vision-models/1"))
+    assert evaluate(reviewer, read) == "Allow"
+    create = Request("sagemaker:CreateModelPackage", vision("model-package-group", "vision-models"), {})
+    assert evaluate(reviewer, create) != "Allow"
+    scientists = _managed_policy(synthesized, "tunestack-vision-pipelines", "tunestack-vision-data-scientist")
+    approve = {"sagemaker:ModelApprovalStatus": "Approved"}
+    assert evaluate(scientists, Request(update, vision("model-package", "vision-models/1"), approve)) != "Allow"

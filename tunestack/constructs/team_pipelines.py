@@ -12,13 +12,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tunestack.constructs.compliance import annotate_cdk_provider_functions
+from tunestack.constructs import registry_statements
+from tunestack.constructs.compliance import acknowledge, annotate_cdk_provider_functions, nag_resource
 from tunestack.constructs.data_scientist_access import DataScientistAccess, DataScientistAccessProps
 from tunestack.constructs.deploy_pipeline import DeployPipeline
 from tunestack.constructs.feature_flags import pin_feature_flags
 from tunestack.constructs.fine_tune_pipeline import FineTunePipeline
 from tunestack.constructs.pipeline_runtime import PipelineRuntime, TeamResources
-from tunestack.constructs.registry_steps import ApprovalDeploys
+from tunestack.constructs.registry_steps import WHY_GROUPS, ApprovalDeploys
 from tunestack.constructs.team_settings import TeamPropsError, TeamSettings
 from tunestack.constructs.tune_pipeline import TunePipeline
 
@@ -91,4 +92,21 @@ class TeamPipelines(Construct):
                 dashboard_name=self.tune.dashboard.dashboard_name,
             ),
         )
+        self.model_reviewers = model_reviewer_policy(self, settings.name)
         annotate_cdk_provider_functions(cdk.Stack.of(self))
+
+
+def model_reviewer_policy(scope: Construct, team: str) -> iam.ManagedPolicy:
+    """``tunestack-<team>-model-reviewer``: approve or reject the team's model versions (and read
+    them), for the people who decide what may be deployed; attach it to their permission set. The
+    pipelines only register versions and the data scientists' policy cannot approve them."""
+    policy = iam.ManagedPolicy(
+        scope,
+        "ModelReviewers",
+        managed_policy_name=f"tunestack-{team}-model-reviewer",
+        description=f"tunestack team {team}: approve or reject the team's model package versions",
+        statements=registry_statements.review_statements(scope, team),
+    )
+    for resource in (registry_statements.group_arn(scope, team), registry_statements.version_arn(scope, team)):
+        acknowledge(policy, f"AwsSolutions-IAM5[{nag_resource(policy, resource)}]", WHY_GROUPS)
+    return policy

@@ -92,4 +92,5 @@ class TeamPlatform(Construct):
         self.failure_topic = self.pipelines.failure_topic
         self.data_scientist_role = self.pipelines.data_scientists.role
         self.data_scientist_policy = self.pipelines.data_scientists.policy
+        self.model_reviewer_policy = self.pipelines.model_reviewers
         annotate_cdk_provider_functions(cdk.Stack.of(self))

@@ -55,4 +55,5 @@ class PipelinesStack(cdk.Stack):
         self.data_scientists = self.pipelines.data_scientists
         cdk.CfnOutput(self, "DataScientistRoleArn", value=self.data_scientists.role.role_arn)
         cdk.CfnOutput(self, "DataScientistPolicyArn", value=self.data_scientists.policy.managed_policy_arn)
+        cdk.CfnOutput(self, "ModelReviewerPolicyArn", value=self.pipelines.model_reviewers.managed_policy_arn)
         annotate_cdk_provider_functions(self)

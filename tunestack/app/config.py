@@ -43,6 +43,7 @@ _TEAM_KEYS = {
     "vpc",
     "availabilityZones",
     "networkIsolation",
+    "notifyOnSuccess",
 }
 _INSTANCE_KINDS = ("training", "hosting")
 _LIMIT_KEYS = (
@@ -137,6 +138,9 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         problems.append(
             f"{label}: field 'networkIsolation': must be one of {list(NETWORK_ISOLATION_MODES)}, got {isolation!r}"
         )
+    notify_on_success = raw.get("notifyOnSuccess", False)
+    if not isinstance(notify_on_success, bool):
+        problems.append(f"{label}: field 'notifyOnSuccess': must be true or false, got {notify_on_success!r}")
 
     if len(problems) > before or allowed is None or defaults is None or limits is None:
         return None
@@ -151,6 +155,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         vpc=vpc,
         availability_zones=zones,
         network_isolation=isolation,
+        notify_on_success=notify_on_success,
     )
 
 

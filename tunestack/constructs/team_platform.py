@@ -22,7 +22,8 @@ class TeamPlatform(Construct):
 
     Only ``team_name`` is required. Defaults: the instance types and limits of
     ``tunestack.constructs.team_settings`` (``InstanceTypes()``, ``DefaultInstanceTypes()``,
-    ``TeamLimits()``), network isolation required, a created key, bucket, VPC and role, retained on
+    ``TeamLimits()``), network isolation required, failures (not successes) told to the team's
+    topic (``notify_on_success``), a created key, bucket, VPC and role, retained on
     deletion. Pass ``key``, ``data_bucket``, ``vpc`` (with ``vpc_subnets`` and ``security_group``)
     or ``sagemaker_role`` to use your own. Every problem with the props is named at once
     (``TeamPropsError``).
@@ -38,6 +39,7 @@ class TeamPlatform(Construct):
         default_instance_types: DefaultInstanceTypes | None = None,
         limits: TeamLimits | None = None,
         network_isolation: str = "required",
+        notify_on_success: bool = False,
         key: kms.IKey | None = None,
         data_bucket: s3.IBucket | None = None,
         vpc: ec2.IVpc | None = None,
@@ -54,6 +56,7 @@ class TeamPlatform(Construct):
             default_instance_types=default_instance_types or DefaultInstanceTypes(),
             limits=limits or TeamLimits(),
             network_isolation=network_isolation,
+            notify_on_success=notify_on_success,
         )
         self.foundation = TeamFoundation(
             self,

@@ -58,6 +58,9 @@ class TeamSettings:
     default_instance_types: DefaultInstanceTypes = field(default_factory=DefaultInstanceTypes)
     limits: TeamLimits = field(default_factory=TeamLimits)
     network_isolation: str = "required"
+    #: True: each state machine also tells the team's topic when an execution succeeds (failures
+    #: are always told). Left out: only failures.
+    notify_on_success: bool = False
 
     def problems(self) -> list[str]:
         """One line per bad value, each naming its prop; empty when the settings are valid."""
@@ -105,6 +108,8 @@ class TeamSettings:
             found.append(
                 f"network_isolation: must be one of {list(NETWORK_ISOLATION_MODES)}, got {self.network_isolation!r}"
             )
+        if not isinstance(self.notify_on_success, bool):
+            found.append(f"notify_on_success: must be true or false, got {self.notify_on_success!r}")
         return found
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.simulator.conftest import EXAMPLES, example
 from tests.simulator.test_tune_scenarios import CHURN, XGBOOST
+from tunestack.constructs.waiting_pipeline import SUCCESS_NOTICE
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, SCENARIOS, scenarios_for
 
@@ -19,6 +20,7 @@ HAPPY_STATES = [
     "Create model and endpoint config",
     "Deploy (waits for SageMaker)",
     "Report the endpoint",
+    SUCCESS_NOTICE,  # vision is told of successes
 ]
 OUTPUT_FIELDS = {"EndpointName", "EndpointArn", "EndpointConfigName", "ModelName", "ModelDataUrl", "Action"}
 DEPLOY_SCENARIOS = [s for s in scenarios_for("deploy") if s not in {"abort", "slow-job", *FAULT_MATRIX, *LIFECYCLE}]
@@ -42,6 +44,26 @@ def test_a_new_endpoint_is_created_from_the_tuning_jobs_best(results: dict[str, 
     assert result.output["Action"] == "Created" and result.output["EndpointName"] == "churn-predictor"
     assert result.output["ModelDataUrl"].endswith(f"/{result.output['TrainingJobName']}/output/model.tar.gz")
     assert result.output["TrainingJobName"].startswith("xgb-churn-tune-1-")
+    # The links of this run: its execution, the endpoint, the artifact it serves and its job.
+    (notice,) = result.notifications
+    execution, output = notice["message"]["Execution"], result.output
+    assert execution.startswith("arn:aws:states:") and execution.endswith(f":{result.execution_name}")
+    region = execution.split(":")[3]
+    sagemaker = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+    key = output["ModelDataUrl"].removeprefix("s3://tunestack-vision-data-simulated/")
+    assert output["Links"] == {
+        "Execution": f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution.replace(':', '%3A')}",
+        "Endpoint": f"{sagemaker}#/endpoints/churn-predictor",
+        "ModelArtifacts": f"https://{region}.console.aws.amazon.com/s3/object/tunestack-vision-data-simulated"
+        f"?region={region}&prefix={key}",
+        "TrainingJob": f"{sagemaker}#/jobs/{output['TrainingJobName']}",
+        "TuningJob": f"{sagemaker}#/hyper-tuning-jobs/xgb-churn-tune-1",
+    }
+    assert notice["subject"] == "tunestack vision deploy succeeded"
+    assert {k: notice["message"][k] for k in ("EndpointName", "EndpointArn", "Action", "Links")} == {
+        k: output[k] for k in ("EndpointName", "EndpointArn", "Action", "Links")
+    }
     assert {k: result.sagemaker_calls.get(k) for k in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint")} == {
         "CreateModel": 1,
         "CreateEndpointConfig": 1,
@@ -92,6 +114,7 @@ def test_a_fine_tune_deploys_its_model_nested(vision: Simulator) -> None:
         "Deploy requested?",
         "Deploy the model",
         "Report the model",
+        SUCCESS_NOTICE,
     ]
     deployment = result.output["Deployment"]["Endpoint"]
     assert deployment["TrainingJobName"] == "news-sentiment-bert" and deployment["Action"] == "Created"

@@ -271,6 +271,9 @@ class WaitingPipeline(Construct):
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
+        # Step Functions names an SNS error "SNS.<code>Exception"; Publish's transient ones are
+        # InternalError and KMSThrottling (botocore's sns service model, Publish errors) and the
+        # service's Throttled (HTTP 429, same model).
         notice.add_retry(
             errors=["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"],
             interval=cdk.Duration.seconds(2),

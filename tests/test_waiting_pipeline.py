@@ -30,8 +30,8 @@ def choice(deploy: str, report: str) -> dict[str, Any]:
 
 
 def ending(fail_state: str) -> dict[str, dict[str, Any]]:
-    """The failure path every pipeline shares: notify, then fail (as the error came when the notice
-    cannot be sent)."""
+    """The failure path every pipeline shares: describe the failure and notify, then fail with the
+    described cause; if the notice cannot be sent, fail with the error as it came."""
     unsent = f"{fail_state} (notice not sent)"
     return {
         NOTIFY: {"Type": "Task", "Next": fail_state, "Catch": [(ALL, unsent)]},
@@ -43,8 +43,9 @@ def ending(fail_state: str) -> dict[str, dict[str, Any]]:
 REPORT = {"Type": "Pass", "End": True}
 DEPLOY_FAILED = {"Deployment failed": {"Type": "Pass", "Next": NOTIFY}}
 
-#: As synthesized before the pipelines were one construct: start state, then each state's type,
-#: Next (or Default and Choices, or End) and Catch (errors -> target), in order.
+#: As synthesized before the pipelines were one construct (with the failure path's fallback added
+#: since): start state, then each state's type, Next (or Default and Choices, or End) and Catch
+#: (errors -> target), in order.
 GRAPHS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     "FineTune": (
         "Validate input and dataset",

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunestack_runtime.input_fields import unknown_field
 from tunestack_runtime.json_path import child, shown
 from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
 
@@ -116,7 +117,7 @@ def validate_tuning_config(
     if not isinstance(raw, Mapping):
         raise TuningConfigError([f"{ROOT}: required, the SageMaker HyperParameterTuningJobConfig object"], [])
     for key in sorted(set(raw) - _CONFIG_KEYS):
-        shape.append(f"{child(ROOT, key)}: unknown field (allowed: {', '.join(sorted(_CONFIG_KEYS))})")
+        shape.append(unknown_field(ROOT, key, _CONFIG_KEYS))
 
     strategy = str(raw.get("Strategy", ""))
     if "Strategy" not in raw:
@@ -154,7 +155,7 @@ def _ranges(raw: Any, strategy: str, shape: list[str], policy: list[str]) -> lis
         shape.append(f"{where}: required, an object with {', '.join(RANGE_KINDS)}")
         return []
     for key in sorted(set(raw) - set(RANGE_KINDS) - {"AutoParameters"}):
-        shape.append(f"{child(where, key)}: unknown field (allowed: {', '.join(RANGE_KINDS)})")
+        shape.append(unknown_field(where, key, (*RANGE_KINDS, "AutoParameters")))
     parsed: list[ParameterRange] = []
     seen: dict[str, str] = {}
     for kind in RANGE_KINDS:
@@ -205,7 +206,7 @@ def _range(kind: str, item: Any, label: str, strategy: str, shape: list[str]) ->
         return ParameterRange(kind="Categorical", name=name, values=tuple(values))
 
     for key in sorted(set(item) - {"Name", "MinValue", "MaxValue", "ScalingType"}):
-        shape.append(f"{child(label, key)}: unknown field (allowed: Name, MinValue, MaxValue, ScalingType)")
+        shape.append(unknown_field(label, key, ("Name", "MinValue", "MaxValue", "ScalingType")))
     if strategy == "Grid":
         shape.append(f"{label}: the Grid strategy takes categorical ranges only")
     integer = kind == "IntegerParameterRanges"
@@ -251,7 +252,7 @@ def _objective(raw: Any, metric_names: Sequence[str] | None, shape: list[str]) -
         shape.append(f"{where}: required, {{'MetricName': ..., 'Type': 'Maximize' | 'Minimize'}}")
         return "", ""
     for key in sorted(set(raw) - {"MetricName", "Type"}):
-        shape.append(f"{child(where, key)}: unknown field (allowed: MetricName, Type)")
+        shape.append(unknown_field(where, key, ("MetricName", "Type")))
     metric, kind = raw.get("MetricName"), raw.get("Type")
     if not isinstance(kind, str) or kind not in OBJECTIVE_TYPES:
         shape.append(f"{where}.Type: one of {sorted(OBJECTIVE_TYPES)}, got {kind!r}")
@@ -276,7 +277,7 @@ def _limits(
         shape.append(f"{where}: required, with MaxParallelTrainingJobs (and MaxNumberOfTrainingJobs)")
         return None, 1
     for key in sorted(set(raw) - _LIMIT_KEYS):
-        shape.append(f"{child(where, key)}: unknown field (allowed: {', '.join(sorted(_LIMIT_KEYS))})")
+        shape.append(unknown_field(where, key, _LIMIT_KEYS))
     values: dict[str, int | None] = {}
     for key, ceiling, required in (
         ("MaxNumberOfTrainingJobs", team_total, strategy != "Grid"),
@@ -324,6 +325,10 @@ def validate_tuning_job_name(name: Any) -> str:
     return name
 
 
+#: The one field of a warm-start parent (SageMaker API reference, ParentHyperParameterTuningJob).
+PARENT_KEY = "HyperParameterTuningJobName"
+
+
 def parse_warm_start(raw: Any) -> WarmStart | None:
     """``WarmStartConfig`` as SageMaker defines it; WarmStartType also in SDK spelling or ``Auto``."""
     if raw is None:
@@ -333,7 +338,7 @@ def parse_warm_start(raw: Any) -> WarmStart | None:
     if not isinstance(raw, Mapping):
         raise TuningConfigError([f"{where}: an object with ParentHyperParameterTuningJobs and WarmStartType"], [])
     for key in sorted(set(raw) - {"ParentHyperParameterTuningJobs", "WarmStartType"}):
-        shape.append(f"{child(where, key)}: unknown field (allowed: ParentHyperParameterTuningJobs, WarmStartType)")
+        shape.append(unknown_field(where, key, ("ParentHyperParameterTuningJobs", "WarmStartType")))
     given = raw.get("WarmStartType")
     kind = WARM_START_TYPES.get(given) if isinstance(given, str) else None
     if kind is None:
@@ -345,6 +350,8 @@ def parse_warm_start(raw: Any) -> WarmStart | None:
         parents_raw = []
     for index, item in enumerate(parents_raw):
         name = item.get("HyperParameterTuningJobName") if isinstance(item, Mapping) else None
+        for key in sorted(set(item) - {"HyperParameterTuningJobName"}) if isinstance(item, Mapping) else ():
+            shape.append(unknown_field(f"{where}.ParentHyperParameterTuningJobs[{index}]", key, [PARENT_KEY]))
         if not isinstance(name, str) or not TUNING_JOB_NAME.fullmatch(name):
             shape.append(
                 f"{where}.ParentHyperParameterTuningJobs[{index}]: {{'HyperParameterTuningJobName': <1-32 "

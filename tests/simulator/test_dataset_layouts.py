@@ -125,7 +125,7 @@ def test_a_bad_dataset_given_with_data_fails_the_cli_naming_key_and_line(tmp_pat
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert (document["status"], document["error"]) == ("FAILED", "InvalidDataset")
-    cause = json.loads(document["cause"])["errorMessage"]
+    cause = document["cause"]  # one line per problem, no Lambda envelope
     assert cause == (
         f"{BUCKET}datasets/llm-chat/train.jsonl line 1: message 1 has role 'assistant' where 'system' or 'user' "
         "belongs (an optional system message, then user and assistant alternating from user)"

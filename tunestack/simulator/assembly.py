@@ -1,7 +1,7 @@
 """The synthesized cloud assembly (``cdk.out``) as the command line and the simulator see it.
 
 Teams are read from the assembly, not from the app that made it: each stack whose Lambda functions
-carry the team's policy in their ``TUNESTACK_TEAM`` environment variable is a team's pipelines
+carry the team's policy in their policy environment variable (``contract.POLICY_ENV``) is a team's pipelines
 stack. So the installed command works on any app that uses the constructs, given its ``cdk.out``.
 Nothing here imports the app; when the assembly is missing or older than the app's sources, the
 app's own ``cdk.json`` is synthesized by the CDK CLI in a subprocess.
@@ -43,7 +43,7 @@ class AssemblyError(ValueError):
 class AssemblyTeam:
     """One team as its synthesized pipelines stack describes it.
 
-    ``policy`` holds the literal fields of the ``TUNESTACK_TEAM`` document; what CloudFormation
+    ``policy`` holds the literal fields of the team policy document; what CloudFormation
     only knows once deployed (the bucket name, role and key ARNs imported from the foundation
     stack) is empty, which the validators read as "offline". ``exports`` are the literal export
     values of the assembly (e.g. an imported VPC's subnet ids), by export name.

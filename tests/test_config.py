@@ -42,6 +42,19 @@ def test_shipped_cdk_json_teams_are_valid(context: dict[str, Any]) -> None:
     assert vision.limits != nlp.limits
     assert vision.vpc is None and nlp.vpc is not None
     assert nlp.vpc.subnet_ids == ("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002")
+    assert (vision.notify_on_success, nlp.notify_on_success) == (True, False)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [({}, False), ({"notifyOnSuccess": True}, True)])
+def test_notify_on_success_is_off_unless_asked(overrides: dict[str, Any], expected: bool) -> None:
+    (parsed,) = load_teams([team(**overrides)])
+    assert parsed.notify_on_success is expected
+
+
+@pytest.mark.parametrize("value", ["true", 1, None, [True]])
+def test_notify_on_success_must_be_a_boolean(value: object) -> None:
+    (problem,) = problems_of([team(notifyOnSuccess=value)])
+    assert problem == (f"team 'search' (teams[0]): field 'notifyOnSuccess': must be true or false, got {value!r}")
 
 
 def test_valid_team_parses_into_typed_config() -> None:

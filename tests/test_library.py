@@ -178,6 +178,7 @@ def test_an_app_without_feature_flags_gets_the_same_buckets(library: Library) ->
                 "limits": TeamLimits(max_instance_count=0, max_parallel_training_jobs=30),
                 "default_instance_types": DefaultInstanceTypes(training="ml.p4d.24xlarge"),
                 "network_isolation": "off",
+                "notify_on_success": "yes",
             },
             [
                 "team_name: must be 2-12 lowercase letters",
@@ -185,6 +186,7 @@ def test_an_app_without_feature_flags_gets_the_same_buckets(library: Library) ->
                 "limits.max_instance_count: must be a positive integer, got 0",
                 "limits.max_parallel_training_jobs: 30 exceeds limits.max_training_jobs_per_tuning_job (20)",
                 "network_isolation: must be one of ['required', 'algorithm'], got 'off'",
+                "notify_on_success: must be true or false, got 'yes'",
             ],
         ),
         (

@@ -9,8 +9,9 @@ import pytest
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from tests.test_pipelines_stack import TEAMS, definition
-from tunestack.constructs.waiting_pipeline import DeployStep, FunctionStep, WaitingPipelineProps
+from tests.test_pipelines_stack import TEAMS, definition, state_machine
+from tunestack.constructs import deploy_pipeline, fine_tune_pipeline, tune_pipeline
+from tunestack.constructs.waiting_pipeline import SUCCESS_NOTICE, DeployStep, FunctionStep, WaitingPipelineProps
 from tunestack_runtime.contract import ENDPOINT, TRAINING_JOB
 
 ALL = ["States.ALL"]
@@ -107,24 +108,79 @@ def graph(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+#: Teams of cdk.json told of successes too (``notifyOnSuccess``).
+NOTIFIED_ON_SUCCESS = {"vision"}
+PIPELINES = {"FineTune": "fine-tune", "Tune": "tune", "Deploy": "deploy"}
+NOTICE_FIELDS = {
+    "FineTune": fine_tune_pipeline.PROPS.notice_fields,
+    "Tune": tune_pipeline.PROPS.notice_fields,
+    "Deploy": deploy_pipeline.PROPS.notice_fields,
+}
+REPORTS = {"FineTune": "Report the model", "Tune": "Report the best model", "Deploy": "Report the endpoint"}
+
+
+def with_success_notice(pipeline: str, states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The one state a team with ``notifyOnSuccess`` gets: after the report, at the end."""
+    return {
+        **states,
+        REPORTS[pipeline]: {"Type": "Pass", "Next": SUCCESS_NOTICE},
+        SUCCESS_NOTICE: {"Type": "Task", "End": True, "Catch": FAILS},
+    }
+
+
 @pytest.mark.parametrize("team", TEAMS)
 @pytest.mark.parametrize("pipeline", list(GRAPHS))
 def test_the_console_graph_is_unchanged(pipelines_templates: dict[str, Template], team: str, pipeline: str) -> None:
     start, states = GRAPHS[pipeline]
+    if team in NOTIFIED_ON_SUCCESS:
+        states = with_success_notice(pipeline, states)
     synthesized = definition(pipelines_templates[team], pipeline)
     assert synthesized["StartAt"] == start
     assert graph(synthesized["States"]) == states
 
 
+@pytest.mark.parametrize("pipeline", list(GRAPHS))
+def test_the_success_notice_publishes_the_execution_key_fields_and_links(
+    pipelines_templates: dict[str, Template], pipeline: str
+) -> None:
+    notice = definition(pipelines_templates["vision"], pipeline)["States"][SUCCESS_NOTICE]
+    assert notice["Resource"].endswith(":states:::sns:publish")
+    assert notice["ResultPath"] is None  # the output stays the report
+    parameters = notice["Parameters"]
+    assert parameters["Subject"] == f"tunestack vision {PIPELINES[pipeline]} succeeded"
+    message = parameters["Message"]
+    assert message["Execution.$"] == "$$.Execution.Id"
+    assert message["Links.$"] == "$.Links"
+    assert {k for k in message if k not in {"Execution.$", "Links.$"}} == {f"{f}.$" for f in NOTICE_FIELDS[pipeline]}
+
+
+def machine_statements(template: Template, pipeline: str) -> list[dict[str, Any]]:
+    """The statements of the policies attached to one state machine's role."""
+    role = state_machine(template, pipeline)["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    policies = template.find_resources("AWS::IAM::Policy")
+    return [
+        statement
+        for policy in policies.values()
+        if {"Ref": role} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
 @pytest.mark.parametrize("team", TEAMS)
-def test_the_wait_reads_the_plan_the_contract_names(pipelines_templates: dict[str, Template], team: str) -> None:
-    """The launch gets the plan's request under the kind's field; reconcile the name under its own."""
-    states = definition(pipelines_templates[team], "Deploy")["States"]
-    launch = states["Deploy (waits for SageMaker)"]["Parameters"]["Payload"]
-    assert launch[f"{ENDPOINT.request_field}.$"] == "$.Launch.Endpoint"
-    assert launch["TaskTimeoutSeconds.$"] == "$.Launch.TaskTimeoutSeconds"
-    reconcile = states["Reconcile after timeout"]["Parameters"]  # the payload itself (payload_response_only)
-    assert reconcile[f"{ENDPOINT.reconcile_field}.$"] == "$.Launch.Endpoint.EndpointName"
+@pytest.mark.parametrize("pipeline", list(GRAPHS))
+def test_only_a_machine_that_tells_successes_may_publish_with_the_team_key(
+    pipelines_templates: dict[str, Template], team: str, pipeline: str
+) -> None:
+    """sns:Publish on the team's topic and the data-key and decrypt actions its key needs
+    (Amazon SNS Developer Guide, "Encryption at rest"), on the state machine's own role."""
+    statements = machine_statements(pipelines_templates[team], pipeline)
+    publish = [s for s in statements if s["Action"] == "sns:Publish"]
+    key_use = [s for s in statements if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]]
+    assert len(key_use) == 1 and "Condition" not in key_use[0]
+    if team in NOTIFIED_ON_SUCCESS:
+        assert len(publish) == 1 and publish[0]["Resource"]["Ref"].startswith("RuntimeFailures")
+    else:
+        assert publish == []
 
 
 def props(**changes: Any) -> WaitingPipelineProps:

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tunestack_runtime import artifacts, contract, token_store
+from tunestack_runtime import artifacts, console_links, contract, token_store
 from tunestack_runtime.errors import (
     EndpointBusy,
     EndpointFailed,
@@ -35,7 +35,25 @@ def endpoint_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tup
     if serving != ours:
         reason = description.get("FailureReason") or "the deployment did not become healthy"
         return "EndpointUpdateRolledBack", f"the update to {ours} was rolled back and {serving} still serves: {reason}"
-    return "success", {**extras, "EndpointArn": description["EndpointArn"], "EndpointStatus": status}
+    arn = description["EndpointArn"]
+    return "success", {
+        **extras,
+        "EndpointArn": arn,
+        "EndpointStatus": status,
+        console_links.LINKS_FIELD: console_links.merged(extras, deployment_links(arn, extras)),
+    }
+
+
+def deployment_links(endpoint_arn: str, extras: dict[str, Any]) -> dict[str, str]:
+    """The endpoint, the model artifact it serves and the job that trained it (a tuning job's best)."""
+    place = lambda: console_links.Place.of(endpoint_arn)  # noqa: E731
+    found = console_links.links(
+        Endpoint=lambda: place().endpoint(extras.get("EndpointName") or console_links.resource_name(endpoint_arn)),
+        ModelArtifacts=lambda: place().s3_object(extras["ModelDataUrl"]),
+        TrainingJob=lambda: place().training_job(extras["TrainingJobName"]),
+        TuningJob=lambda: place().tuning_job(extras["TuningJobName"]),
+    )
+    return found
 
 
 ENDPOINT = JobKind(

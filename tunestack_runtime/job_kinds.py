@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunestack_runtime import console_links
+from tunestack_runtime.console_links import LINKS_FIELD, Place
 from tunestack_runtime.contract import TRAINING_JOB, TUNING_JOB
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.errors import (
@@ -25,14 +27,22 @@ def _failure(description: dict[str, Any], status: str, noun: str) -> str:
 def training_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple[str, Any]:
     status = description[TRAINING_JOB.status_field]
     if status == "Completed":
+        arn, artifacts = description["TrainingJobArn"], description.get("ModelArtifacts", {}).get("S3ModelArtifacts")
+        artifacts = artifacts or extras.get("ModelArtifacts")
         return "success", {
             **extras,
             "TrainingJobName": description["TrainingJobName"],
-            "TrainingJobArn": description["TrainingJobArn"],
+            "TrainingJobArn": arn,
             "TrainingTimeSeconds": description.get("TrainingTimeInSeconds"),
             "BillableTimeSeconds": description.get("BillableTimeInSeconds"),
-            "ModelArtifacts": description.get("ModelArtifacts", {}).get("S3ModelArtifacts")
-            or extras.get("ModelArtifacts"),
+            "ModelArtifacts": artifacts,
+            LINKS_FIELD: console_links.merged(
+                extras,
+                console_links.links(
+                    TrainingJob=lambda: Place.of(arn).training_job(description["TrainingJobName"]),
+                    ModelArtifacts=lambda: Place.of(arn).s3_object(artifacts),
+                ),
+            ),
         }
     error = "TrainingJobFailed" if status == "Failed" else "TrainingJobStopped"
     return error, _failure(description, status, "training job")
@@ -44,12 +54,16 @@ def tuning_outcome(description: dict[str, Any], extras: dict[str, Any]) -> tuple
     leaderboard and a best-so-far. A failed one fails with the reason."""
     status = description[TUNING_JOB.status_field]
     if status in {"Completed", "Stopped"}:
+        name, arn = description["HyperParameterTuningJobName"], description["HyperParameterTuningJobArn"]
         return "success", {
             **extras,
-            "TuningJobName": description["HyperParameterTuningJobName"],
-            "TuningJobArn": description["HyperParameterTuningJobArn"],
+            "TuningJobName": name,
+            "TuningJobArn": arn,
             "TuningJobStatus": status,
             "TrainingJobStatusCounters": description.get("TrainingJobStatusCounters", {}),
+            LINKS_FIELD: console_links.merged(
+                extras, console_links.links(TuningJob=lambda: Place.of(arn).tuning_job(name))
+            ),
         }
     return "TuningJobFailed", _failure(description, status, "tuning job")
 

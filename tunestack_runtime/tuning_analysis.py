@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tunestack_runtime import chart, leaderboard
+from tunestack_runtime import chart, console_links, leaderboard
 
 
 def metric_namespace(team: str) -> str:
@@ -41,6 +41,18 @@ class Analysis:
             "TrainingJobs": len(self.board.rows),
             "Leaderboard": {"Csv": self.csv_uri, "Json": self.json_uri, "Chart": self.chart_uri},
         }
+
+    def links(self, tuning_job_arn: str) -> dict[str, str]:
+        """Console links of the best training job and the leaderboard's CSV, JSON and chart, in the
+        tuning job's partition and region."""
+        place = lambda: console_links.Place.of(tuning_job_arn)  # noqa: E731
+        best = self.board.best
+        return console_links.links(
+            BestTrainingJob=lambda: place().training_job(best.training_job_name if best else None),
+            LeaderboardCsv=lambda: place().s3_object(self.csv_uri),
+            LeaderboardJson=lambda: place().s3_object(self.json_uri),
+            LeaderboardChart=lambda: place().s3_object(self.chart_uri),
+        )
 
 
 def lineage(sagemaker: Any, tuning_job_name: str, max_depth: int = 5) -> list[tuple[int, str]]:

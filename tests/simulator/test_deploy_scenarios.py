@@ -10,6 +10,7 @@ import pytest
 
 from tests.simulator.conftest import EXAMPLES, example
 from tests.simulator.test_tune_scenarios import CHURN, XGBOOST
+from tunestack.constructs.waiting_pipeline import SUCCESS_NOTICE
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
 
@@ -19,6 +20,7 @@ HAPPY_STATES = [
     "Create model and endpoint config",
     "Deploy (waits for SageMaker)",
     "Report the endpoint",
+    SUCCESS_NOTICE,  # vision is told of successes
 ]
 OUTPUT_FIELDS = {"EndpointName", "EndpointArn", "EndpointConfigName", "ModelName", "ModelDataUrl", "Action"}
 DEPLOY_SCENARIOS = [
@@ -44,6 +46,27 @@ def test_a_new_endpoint_is_created_from_the_tuning_jobs_best(results: dict[str, 
     assert result.output["Action"] == "Created" and result.output["EndpointName"] == "churn-predictor"
     assert result.output["ModelDataUrl"].endswith(f"/{result.output['TrainingJobName']}/output/model.tar.gz")
     assert result.output["TrainingJobName"].startswith("xgb-churn-tune-1-")
+    # The links of this run: its execution, the endpoint, the artifact it serves and its job.
+    # The tune run before it told of its own success; this run's notice is the deploy's.
+    (notice,) = [n for n in result.notifications if n["subject"] == "tunestack vision deploy succeeded"]
+    execution, output = notice["message"]["Execution"], result.output
+    assert execution.startswith("arn:aws:states:") and execution.endswith(f":{result.execution_name}")
+    region = execution.split(":")[3]
+    sagemaker = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+    key = output["ModelDataUrl"].removeprefix("s3://tunestack-vision-data-simulated/")
+    assert output["Links"] == {
+        "Execution": f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution.replace(':', '%3A')}",
+        "Endpoint": f"{sagemaker}#/endpoints/churn-predictor",
+        "ModelArtifacts": f"https://{region}.console.aws.amazon.com/s3/object/tunestack-vision-data-simulated"
+        f"?region={region}&prefix={key}",
+        "TrainingJob": f"{sagemaker}#/jobs/{output['TrainingJobName']}",
+        "TuningJob": f"{sagemaker}#/hyper-tuning-jobs/xgb-churn-tune-1",
+    }
+    assert notice["subject"] == "tunestack vision deploy succeeded"
+    assert {k: notice["message"][k] for k in ("EndpointName", "EndpointArn", "Action", "Links")} == {
+        k: output[k] for k in ("EndpointName", "EndpointArn", "Action", "Links")
+    }
     assert {k: result.sagemaker_calls.get(k) for k in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint")} == {
         "CreateModel": 1,
         "CreateEndpointConfig": 1,
@@ -62,7 +85,8 @@ def test_a_failed_update_rolls_back_and_fails_with_the_reason(results: dict[str,
     result = results["update-rollback"]
     assert result.status == "FAILED" and result.error == "EndpointUpdateRolledBack"
     assert "still serves" in result.cause and SCENARIOS["update-rollback"].endpoint_failure_reason in result.cause
-    assert result.states[-2:] == ["Notify the team", "Deploy failed"] and len(result.notifications) == 1
+    failures = [n for n in result.notifications if n["subject"].endswith(" failed")]
+    assert result.states[-2:] == ["Notify the team", "Deploy failed"] and len(failures) == 1
 
 
 def test_an_endpoint_that_cannot_start_fails_with_sagemakers_reason(results: dict[str, SimulationResult]) -> None:
@@ -73,7 +97,7 @@ def test_an_endpoint_that_cannot_start_fails_with_sagemakers_reason(results: dic
 def test_a_lost_event_is_reconciled(results: dict[str, SimulationResult]) -> None:
     result = results["lost-event"]
     assert result.status == "SUCCEEDED"
-    assert result.states == [*HAPPY_STATES[:3], "Reconcile after timeout", HAPPY_STATES[3]]
+    assert result.states == [*HAPPY_STATES[:3], "Reconcile after timeout", *HAPPY_STATES[3:]]
 
 
 @pytest.mark.parametrize("scenario", ["duplicate-event", "throttling", "retried-launch"])
@@ -95,6 +119,7 @@ def test_a_fine_tune_deploys_its_model_nested(vision: Simulator) -> None:
         "Deploy requested?",
         "Deploy the model",
         "Report the model",
+        SUCCESS_NOTICE,
     ]
     deployment = result.output["Deployment"]["Endpoint"]
     assert deployment["TrainingJobName"] == "news-sentiment-bert" and deployment["Action"] == "Created"

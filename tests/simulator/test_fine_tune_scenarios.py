@@ -7,22 +7,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote_plus
 
 import pytest
 
 from tests.simulator.conftest import example
+from tunestack.constructs.waiting_pipeline import SUCCESS_NOTICE
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
+from tunestack_runtime import console_links
 
 #: This kind's own scenarios; the shared faults are played in test_fault_matrix.py, the job
-#: lifecycle's in test_lifecycle_scenarios.py.
+#: lifecycle's in test_lifecycle_scenarios.py, the registry's in test_registry_scenarios.py.
 PLAYED = [s for s in scenarios_for("fine-tune") if s not in {*FAULT_MATRIX, *LIFECYCLE, *REGISTRY}]
+#: vision, the team these scenarios run as, is told of successes (cdk.json ``notifyOnSuccess``).
 HAPPY_STATES = [
     "Validate input and dataset",
     "Train (waits for SageMaker)",
     "Register the model?",
     "Deploy requested?",
     "Report the model",
+    SUCCESS_NOTICE,
 ]
 OUTPUT_FIELDS = {
     "ParentModel",
@@ -32,6 +37,7 @@ OUTPUT_FIELDS = {
     "BillableTimeSeconds",
     "ModelArtifacts",
     "Dataset",
+    "Links",
 }
 
 
@@ -104,7 +110,27 @@ def test_success_reports_the_model(results: dict[str, SimulationResult]) -> None
         "Labels": 2,
         "Sampled": False,
     }
-    assert result.notifications == []
+    # One notice, the success's: the execution, the report's key fields and the links of this run.
+    (notice,) = result.notifications
+    message = notice["message"]
+    assert notice["subject"] == "tunestack vision fine-tune succeeded"
+    execution = message["Execution"]
+    assert execution.startswith("arn:aws:states:") and execution.endswith(f":{result.execution_name}")
+    assert {k: message[k] for k in ("TrainingJobName", "ModelArtifacts", "TrainingTimeSeconds")} == {
+        k: result.output[k] for k in ("TrainingJobName", "ModelArtifacts", "TrainingTimeSeconds")
+    }
+    assert message["TrainingJobArn"] == result.output["TrainingJobArn"]
+    assert message["Links"] == result.output["Links"]
+    # The links of this run: its execution, its training job and its model artifact, in its region.
+    region = message["Execution"].split(":")[3]
+    sagemaker = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+    assert result.output["Links"] == {
+        "Execution": f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{message['Execution'].replace(':', '%3A')}",
+        "TrainingJob": f"{sagemaker}#/jobs/news-sentiment-bert",
+        "ModelArtifacts": f"https://{region}.console.aws.amazon.com/s3/object/tunestack-vision-data-simulated"
+        f"?region={region}&prefix=news-sentiment-bert/output/model.tar.gz",
+    }
 
 
 def test_job_failure_fails_with_sagemakers_reason_and_notifies(results: dict[str, SimulationResult]) -> None:
@@ -253,3 +279,22 @@ def test_invalid_inputs_fail_in_the_first_state_and_reach_no_sagemaker_call(nlp:
         assert result.error in {"InvalidInput", "PolicyViolation"}, (case, result.error)
         assert result.states == ["Validate input and dataset", "Notify the team", "Fine-tune failed"], case
         assert result.sagemaker_calls == {}, case
+
+
+def test_a_team_not_told_of_successes_gets_the_links_and_no_notice(nlp: Simulator) -> None:
+    """nlp (no notifyOnSuccess) in eu-west-1: the graph ends at the report, nothing is published,
+    and the links point into the run's own region."""
+    payload, data = example("fine-tune-text")
+    payload = {**payload, "InstanceType": "ml.g4dn.xlarge", "MaxRuntimeInSeconds": 3600}
+    result = nlp.run("fine-tune", payload, "success", data_dir=data)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.states == HAPPY_STATES[:-1] and result.notifications == []
+    links = result.output["Links"]
+    assert links["TrainingJob"] == (
+        "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/jobs/news-sentiment-bert"
+    )
+    execution = unquote_plus(links["Execution"].split("#/v2/executions/details/", 1)[1])
+    assert execution.startswith("arn:aws:states:eu-west-1:") and execution.endswith(f":{result.execution_name}")
+    assert links["Execution"] == console_links.execution(execution)
+    assert links["ModelArtifacts"].startswith("https://eu-west-1.console.aws.amazon.com/s3/object/")
+    assert links["ModelArtifacts"].endswith("?region=eu-west-1&prefix=news-sentiment-bert/output/model.tar.gz")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.simulator.conftest import EXAMPLES, example
+from tunestack.constructs.waiting_pipeline import SUCCESS_NOTICE
 from tunestack.simulator.harness import SimulationResult, Simulator
 from tunestack.simulator.lineage import data_folder, earlier_runs
 from tunestack.simulator.scenarios import FAULT_MATRIX, LIFECYCLE, REGISTRY, SCENARIOS, scenarios_for
@@ -23,6 +24,7 @@ HAPPY_STATES = [
     "Register the model?",
     "Deploy requested?",
     "Report the best model",
+    SUCCESS_NOTICE,  # vision is told of successes
 ]
 XGBOOST, XGBOOST_DATA = example("tune-xgboost")
 CHURN = {"datasets/churn/": EXAMPLES / "data" / "churn"}
@@ -84,6 +86,27 @@ def test_success_reports_the_best_job_the_counts_and_where_the_reports_are(
             "ObjectiveMetric": "validation:auc",
         }
     ]
+    # The links of this run, in its region: execution, tuning job, best trial, leaderboard and chart.
+    (notice,) = result.notifications
+    execution = notice["message"]["Execution"]
+    assert execution.startswith("arn:aws:states:") and execution.endswith(f":{result.execution_name}")
+    region = execution.split(":")[3]
+    sagemaker = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+    objects = f"https://{region}.console.aws.amazon.com/s3/object/tunestack-vision-data-simulated?region={region}"
+    assert output["Links"] == {
+        "Execution": f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution.replace(':', '%3A')}",
+        "TuningJob": f"{sagemaker}#/hyper-tuning-jobs/xgb-churn-tune-1",
+        "BestTrainingJob": f"{sagemaker}#/jobs/{best['TrainingJobName']}",
+        "LeaderboardCsv": f"{objects}&prefix={prefix}.csv",
+        "LeaderboardJson": f"{objects}&prefix={prefix}.json",
+        "LeaderboardChart": f"{objects}&prefix={prefix}.png",
+    }
+    assert notice["subject"] == "tunestack vision tune succeeded"
+    assert {k: notice["message"][k] for k in ("TuningJobName", "TuningJobStatus", "Objective", "BestTrainingJob")} == {
+        k: output[k] for k in ("TuningJobName", "TuningJobStatus", "Objective", "BestTrainingJob")
+    }
+    assert notice["message"]["Links"] == output["Links"]
 
 
 def test_objective_values_are_deterministic_for_an_input(

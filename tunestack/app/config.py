@@ -47,6 +47,7 @@ _TEAM_KEYS = {
     "availabilityZones",
     "networkIsolation",
     "modelRegistry",
+    "notifyOnSuccess",
 }
 _REGISTRY_KEYS = ("defaultModelPackageGroup", "defaultApprovalStatus", "autoDeploy")
 _AUTO_DEPLOY_KEYS = ("modelPackageGroup", "endpointName", "instanceType", "initialInstanceCount")
@@ -144,6 +145,9 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         problems.append(
             f"{label}: field 'networkIsolation': must be one of {list(NETWORK_ISOLATION_MODES)}, got {isolation!r}"
         )
+    notify_on_success = raw.get("notifyOnSuccess", False)
+    if not isinstance(notify_on_success, bool):
+        problems.append(f"{label}: field 'notifyOnSuccess': must be true or false, got {notify_on_success!r}")
 
     if len(problems) > before or allowed is None or defaults is None or limits is None or registry is None:
         return None
@@ -159,6 +163,7 @@ def _parse_team(raw: Any, label: str, problems: list[str]) -> TeamConfig | None:
         availability_zones=zones,
         network_isolation=isolation,
         model_registry=registry,
+        notify_on_success=notify_on_success,
     )
 
 

@@ -13,12 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
 
-#: Console domain per partition, and the execution details page: the Step Functions console's
-#: ``#/v2/executions/details/<execution ARN>`` route (as Apache Airflow's Amazon provider links it,
-#: ``airflow/providers/amazon/aws/links/step_function.py`` and ``links/base_aws.py``).
-CONSOLE_DOMAINS = {"aws": "aws.amazon.com", "aws-cn": "amazonaws.cn", "aws-us-gov": "amazonaws-us-gov.com"}
+from tunestack_runtime import console_links
+
 #: Execution statuses that end an execution (Step Functions API, ``ExecutionStatus``; botocore's
 #: stepfunctions service model). ``PENDING_REDRIVE`` is a failed execution being redriven.
 ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -35,14 +32,12 @@ class ExecutionError(Exception):
 
 
 def console_url(execution_arn: str) -> str:
-    """The execution's page in the AWS console."""
-    parts = execution_arn.split(":")
-    partition, region = parts[1], parts[3]
-    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
-    return (
-        f"https://{region}.console.{domain}/states/home?region={region}"
-        f"#/v2/executions/details/{quote_plus(execution_arn)}"
-    )
+    """The execution's page in the AWS console (``tunestack_runtime.console_links``, the module
+    that builds the links of every execution's output); the ARN itself where no console has it."""
+    try:
+        return console_links.execution(execution_arn)
+    except console_links.NoConsoleLink:
+        return execution_arn
 
 
 def state_machine_arn(sfn: Any, sts: Any, name: str) -> str:

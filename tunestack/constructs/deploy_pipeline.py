@@ -52,6 +52,7 @@ PROPS = WaitingPipelineProps(
     # Team only: an endpoint updated in place keeps the tags it was created with.
     by_pipeline=False,
     why_names=WHY_NAMES,
+    notice_fields=("EndpointName", "EndpointArn", "Action"),
 )
 
 

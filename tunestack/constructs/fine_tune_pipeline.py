@@ -34,6 +34,7 @@ PROPS = WaitingPipelineProps(
     ended="training jobs",
     why_names="Job names come from executions; creation is held to the team's guardrails by conditions and "
     "other calls to jobs carrying the team tag.",
+    notice_fields=("TrainingJobName", "TrainingJobArn", "ModelArtifacts", "TrainingTimeSeconds"),
     deploy=DeployStep(state_name="Deploy the model", source_field="TrainingJobName"),
 )
 

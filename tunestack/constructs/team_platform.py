@@ -24,7 +24,8 @@ class TeamPlatform(Construct):
     Only ``team_name`` is required. Defaults: the instance types and limits of
     ``tunestack.constructs.team_settings`` (``InstanceTypes()``, ``DefaultInstanceTypes()``,
     ``TeamLimits()``), network isolation required, no model registry defaults and no deploy on
-    approval (``RegistrySettings()``), a created key, bucket, VPC and role, retained on
+    approval (``RegistrySettings()``), failures (not successes) told to the team's topic
+    (``notify_on_success``), a created key, bucket, VPC and role, retained on
     deletion. Pass ``key``, ``data_bucket``, ``vpc`` (with ``vpc_subnets`` and ``security_group``)
     or ``sagemaker_role`` to use your own. Every problem with the props is named at once
     (``TeamPropsError``).
@@ -41,6 +42,7 @@ class TeamPlatform(Construct):
         limits: TeamLimits | None = None,
         network_isolation: str = "required",
         model_registry: RegistrySettings | None = None,
+        notify_on_success: bool = False,
         key: kms.IKey | None = None,
         data_bucket: s3.IBucket | None = None,
         vpc: ec2.IVpc | None = None,
@@ -58,6 +60,7 @@ class TeamPlatform(Construct):
             limits=limits or TeamLimits(),
             network_isolation=network_isolation,
             model_registry=model_registry or RegistrySettings(),
+            notify_on_success=notify_on_success,
         )
         self.foundation = TeamFoundation(
             self,

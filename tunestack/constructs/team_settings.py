@@ -68,6 +68,9 @@ class TeamSettings:
     #: groups whose approved versions deploy. Left out: no default group (an input names it), new
     #: versions PendingManualApproval, approving deploys nothing.
     model_registry: RegistrySettings = field(default_factory=RegistrySettings)
+    #: True: each state machine also tells the team's topic when an execution succeeds (failures
+    #: are always told). Left out: only failures.
+    notify_on_success: bool = False
 
     def problems(self) -> list[str]:
         """One line per bad value, each naming its prop; empty when the settings are valid."""
@@ -115,6 +118,8 @@ class TeamSettings:
             found.append(
                 f"network_isolation: must be one of {list(NETWORK_ISOLATION_MODES)}, got {self.network_isolation!r}"
             )
+        if not isinstance(self.notify_on_success, bool):
+            found.append(f"notify_on_success: must be true or false, got {self.notify_on_success!r}")
         found.extend(self._registry_problems())
         return found
 

@@ -65,6 +65,7 @@ PROPS = WaitingPipelineProps(
     rule_id="TuningJobStateChange",
     ended="tuning jobs",
     why_names=WHY_TUNING_JOBS,
+    notice_fields=("TuningJobName", "TuningJobStatus", "Objective", "BestTrainingJob"),
     # A tuning job a person stopped is reported (its finished trials, the best so far) but not
     # deployed: nobody asked for its best-so-far to serve.
     deploy=DeployStep(

@@ -1,6 +1,7 @@
 """One waiting pipeline: validate -> [steps before the wait] -> launch a SageMaker resource and wait
 on its task token (reconcile after a timeout) -> [steps after the wait] -> [deploy if asked] ->
-report; every error notifies the team and ends in a Fail state.
+report [-> tell the team of the success, if it asked]; every error notifies the team and ends in a
+Fail state.
 
 Fine-tune, tune and deploy are this construct with a job kind of the contract
 (``tunestack_runtime.contract``) and their own steps and grants (``FineTunePipeline``,
@@ -25,10 +26,13 @@ from tunestack.constructs import pipeline_parts as parts
 from tunestack.constructs import sagemaker_statements as statements
 from tunestack.constructs.compliance import acknowledge, nag_resource
 from tunestack.constructs.pipeline_runtime import PipelineRuntime, acknowledge_wildcards
+from tunestack_runtime.console_links import LINKS_FIELD
 from tunestack_runtime.contract import JobKindSpec, plan_path
 
+#: The state that tells a team of a success (``TeamSettings.notify_on_success``).
+SUCCESS_NOTICE = "Notify the team of success"
 #: Construct ids the waiting pipeline takes for itself.
-_OWN_IDS = frozenset({"Validate", "Launch", "OnStateChange", "Reconcile", "OnExecutionEnd"})
+_OWN_IDS = frozenset({"Validate", "Launch", "OnStateChange", "Reconcile", "OnExecutionEnd", SUCCESS_NOTICE})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +111,9 @@ class WaitingPipelineProps:
     after_wait: Sequence[FunctionStep] = ()
     #: Left out: the pipeline never deploys.
     deploy: DeployStep | None = None
+    #: The report's fields a success notice carries beside the execution and its links (teams
+    #: with ``notify_on_success``); each must be in every successful report.
+    notice_fields: Sequence[str] = ()
 
     def problems(self, deploy_machine: sfn.IStateMachine | None) -> list[str]:
         found = []
@@ -228,6 +235,8 @@ class WaitingPipeline(Construct):
             finish = sfn.Choice(self, "Deploy requested?").when(condition, deploy.next(done)).otherwise(done)
         for task in (validate, *before.values(), launch, reconcile, *after.values()):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
+        if runtime.resources.team.notify_on_success:
+            done.next(self._success_notice(runtime, failed))
         after_wait = self._steps(props.after_wait, after, finish)
         launch.next(after_wait)
         reconcile.next(after_wait)
@@ -263,6 +272,41 @@ class WaitingPipeline(Construct):
             else:
                 following = task
         return following
+
+    def _success_notice(self, runtime: PipelineRuntime, failed: sfn.IChainable) -> tasks.SnsPublish:
+        """The team's topic hears of the success: the execution, the report's key fields and its
+        console links, as JSON; the output stays the report's. Published by the state machine
+        itself (no function): the task grants sns:Publish on the topic, and every machine's role
+        already holds the team key's GenerateDataKey and Decrypt (``pipeline_parts.state_machine``)
+        that publishing to a topic encrypted with it needs. A notice that cannot be sent goes the
+        failure path's way."""
+        team, pipeline = runtime.resources.team.name, self.props.kind.pipeline
+        notice = tasks.SnsPublish(
+            self,
+            SUCCESS_NOTICE,
+            topic=runtime.failures,
+            subject=f"tunestack {team} {pipeline} succeeded",
+            message=sfn.TaskInput.from_object(
+                {
+                    "Execution": sfn.JsonPath.execution_id,
+                    **{name: sfn.JsonPath.object_at(f"$.{name}") for name in self.props.notice_fields},
+                    LINKS_FIELD: sfn.JsonPath.object_at(f"$.{LINKS_FIELD}"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        # Step Functions names an SNS error "SNS.<code>Exception"; Publish's transient ones are
+        # InternalError and KMSThrottling (botocore's sns service model, Publish errors) and the
+        # service's Throttled (HTTP 429, same model).
+        notice.add_retry(
+            errors=["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"],
+            interval=cdk.Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        notice.add_catch(failed, errors=["States.ALL"], result_path="$.Error")
+        return notice
 
     def _task(self, step: FunctionStep) -> tasks.LambdaInvoke:
         return parts.invoke(

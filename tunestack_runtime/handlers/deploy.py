@@ -13,7 +13,7 @@ from tunestack_runtime.deploy_input import validate_deploy_input
 from tunestack_runtime.endpoint_lifecycle import ENDPOINT
 from tunestack_runtime.endpoint_plan import plan_deploy
 from tunestack_runtime.executions import Execution
-from tunestack_runtime.handlers.shared import logger, sagemaker, token_table, wait_handlers
+from tunestack_runtime.handlers.shared import logger, sagemaker, token_table, wait_handlers, with_execution_link
 from tunestack_runtime.policy import TeamPolicy
 
 
@@ -44,15 +44,16 @@ def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 def launch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Store the task token, then create the endpoint or update it in place."""
+    execution = Execution.of(event)
     return endpoint_lifecycle.launch(
         sagemaker=sagemaker(),
         sfn=boto3.client("stepfunctions"),
         table=token_table(),
         endpoint=event[ENDPOINT.spec.request_field],
         task_token=event["TaskToken"],
-        execution=Execution.of(event),
+        execution=execution,
         wait_seconds=int(event[PLAN_TIMEOUT_FIELD]),
-        output_extras=event[PLAN_EXTRAS_FIELD],
+        output_extras=with_execution_link(event[PLAN_EXTRAS_FIELD], execution),
     )
 
 

@@ -11,7 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from tunestack_runtime import job_lifecycle
+from tunestack_runtime import console_links, job_lifecycle
 from tunestack_runtime.contract import PLAN_EXTRAS_FIELD, PLAN_TIMEOUT_FIELD, SERVICE_NAME, TOKEN_TABLE_ENV
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.job_kinds import KINDS
@@ -37,6 +37,7 @@ def sagemaker() -> Any:
 def launch_from_event(kind: JobKind, event: dict[str, Any]) -> dict[str, Any]:
     """The launch task (``.waitForTaskToken``): store the token, create or adopt the job. The
     request arrives under the plan's name for it (``kind.spec.request_field``)."""
+    execution = Execution.of(event)
     return job_lifecycle.launch(
         kind,
         sagemaker=sagemaker(),
@@ -44,10 +45,17 @@ def launch_from_event(kind: JobKind, event: dict[str, Any]) -> dict[str, Any]:
         table=token_table(),
         params=event[kind.spec.request_field],
         task_token=event["TaskToken"],
-        execution=Execution.of(event),
+        execution=execution,
         wait_seconds=int(event[PLAN_TIMEOUT_FIELD]),
-        output_extras=event[PLAN_EXTRAS_FIELD],
+        output_extras=with_execution_link(event[PLAN_EXTRAS_FIELD], execution),
     )
+
+
+def with_execution_link(extras: dict[str, Any], execution: Execution) -> dict[str, Any]:
+    """The output fields stored with the token, with the execution's console link: the outcome
+    (``job_kinds``, ``endpoint_lifecycle``) adds the links of what it describes."""
+    links = console_links.links(Execution=lambda: console_links.execution(execution.arn))
+    return {**extras, console_links.LINKS_FIELD: console_links.merged(extras, links)}
 
 
 def complete_from_event(kind: JobKind, event: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from tunestack_runtime import tuning_analysis
+from tunestack_runtime import console_links, tuning_analysis
 from tunestack_runtime.contract import TUNING_JOB
 from tunestack_runtime.executions import Execution
 from tunestack_runtime.handlers.shared import logger, sagemaker, wait_handlers
@@ -55,4 +55,5 @@ def analyse(event: dict[str, Any], context: Any) -> dict[str, Any]:
     launched = {k: v for k, v in event["Launched"].items() if v is not None and k != "TrainingJobStatusCounters"}
     # Completed, or Stopped by a person: the choice after this state deploys only a completed one.
     launched.setdefault("TuningJobStatus", "Completed")
-    return {**launched, **analysis.output()}
+    links = console_links.merged(launched, analysis.links(str(launched.get("TuningJobArn", ""))))
+    return {**launched, **analysis.output(), console_links.LINKS_FIELD: links}

@@ -147,8 +147,9 @@ def test_simulate_tune_runs_the_parents_an_example_names_first(capsys: pytest.Ca
     assert main(["simulate", "tune", str(ROOT / "examples" / "tune-warm-start.json")]) == 0
     out = capsys.readouterr().out
     assert "simulated first, as a job this input names: " in out and "tune-image-classification.json" in out
-    # vision, the default team, is told of successes: the notice is the sixth state.
-    assert "SUCCEEDED: 6 state transitions" in out and '"WarmStartType"' not in out
+    # Validate, tune, analyse, the register and deploy choices, report and (vision, the default
+    # team, is told of successes) the notice.
+    assert "SUCCEEDED: 7 state transitions" in out and '"WarmStartType"' not in out
     assert '"Type": "IdenticalDataAndAlgorithm"' in out
     assert "AWS requests made by the functions: " in out and "(see --json)" in out
 

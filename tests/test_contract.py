@@ -10,13 +10,18 @@ import botocore.session
 import pytest
 
 from tunestack_runtime import contract
+
+# Imported once, with the module: the simulator reloads tunestack_runtime from a function's asset,
+# after which a later import would give other classes than TeamPolicy's.
 from tunestack_runtime.contract import (
     ENDPOINT,
     JOB_KINDS,
     TRAINING_JOB,
     TUNING_JOB,
+    AutoDeploy,
     JobKindSpec,
     LaunchPlan,
+    RegistrySettings,
     TeamPolicy,
 )
 from tunestack_runtime.job_kinds import BY_PIPELINE, KINDS
@@ -184,8 +189,6 @@ def test_a_launch_plan_refuses_what_its_kind_cannot_hold() -> None:
 
 
 def test_the_policy_carries_the_model_registry_settings() -> None:
-    from tunestack_runtime.contract import AutoDeploy, RegistrySettings
-
     registry = RegistrySettings(
         default_group="nlp-models",
         default_approval_status="Approved",

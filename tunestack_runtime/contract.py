@@ -29,7 +29,7 @@ External facts and their sources:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,9 @@ PIPELINES = (FINE_TUNE, TUNE, DEPLOY)
 SAGEMAKER_EVENT_SOURCE = "aws.sagemaker"
 STATES_EVENT_SOURCE = "aws.states"
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+#: EventBridge's detail-type of a model package version's state change (SageMaker Developer Guide,
+#: "Events that Amazon SageMaker AI sends to Amazon EventBridge": model package state change).
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 #: The execution statuses that end a run without success: what it launched is stopped.
 EXECUTION_ENDED_WITHOUT_SUCCESS = ("FAILED", "ABORTED", "TIMED_OUT")
 
@@ -484,3 +487,13 @@ class LaunchPlan:
 def plan_path(*keys: str) -> str:
     """The JSONPath of a plan field in the state (the plan lives at ``$.Launch``)."""
     return ".".join(("$", PLAN_STATE_FIELD, *keys))
+
+
+def approval_event_pattern(groups: Sequence[str]) -> dict[str, Any]:
+    """The EventBridge pattern of an approval of a version of one of ``groups`` (AWS's own samples
+    filter ``detail.ModelPackageGroupName`` and ``detail.ModelApprovalStatus`` the same way)."""
+    return {
+        "source": [SAGEMAKER_EVENT_SOURCE],
+        "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": sorted(groups)},
+    }

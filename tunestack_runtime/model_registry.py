@@ -32,8 +32,9 @@ from botocore.exceptions import ClientError
 
 # The settings and the error live in the contract and the errors module; importers find them here too.
 from tunestack_runtime.contract import DEFAULT_APPROVAL_STATUS as DEFAULT_APPROVAL_STATUS
-from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, RegistrySettings
+from tunestack_runtime.contract import MODEL_PACKAGE_STATE_CHANGE, REGISTER_APPROVAL_STATUSES, RegistrySettings
 from tunestack_runtime.contract import AutoDeploy as AutoDeploy
+from tunestack_runtime.contract import approval_event_pattern as approval_event_pattern
 from tunestack_runtime.errors import InvalidInput, PolicyViolation, not_the_teams
 from tunestack_runtime.errors import ModelPackageNotApproved as ModelPackageNotApproved
 from tunestack_runtime.executions import Execution
@@ -54,9 +55,8 @@ VERSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z\-]*):sagemaker:(?P<region>[a-z0-9\-]{9,16}):(?P<account>[0-9]{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[0-9]{1,9})$"
 )
-#: EventBridge's detail-type of a version's state change (SageMaker Developer Guide, "Events that
-#: Amazon SageMaker AI sends to Amazon EventBridge": model package state change).
-STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
+#: EventBridge's detail-type of a version's state change (the contract's).
+STATE_CHANGE_DETAIL_TYPE = MODEL_PACKAGE_STATE_CHANGE
 STATISTICS_CONTENT_TYPE = "application/json"
 #: CustomerMetadataProperties: at most 50 entries; values at most 256 characters.
 MAX_METADATA = 50
@@ -473,16 +473,6 @@ def deploy_source(
 
 
 # --- approval deploys --------------------------------------------------------------------------
-
-
-def approval_event_pattern(groups: list[str]) -> dict[str, Any]:
-    """The EventBridge rule of the groups whose approved versions deploy (AWS's own samples filter
-    ``detail.ModelPackageGroupName`` and ``detail.ModelApprovalStatus`` the same way)."""
-    return {
-        "source": ["aws.sagemaker"],
-        "detail-type": [STATE_CHANGE_DETAIL_TYPE],
-        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": sorted(groups)},
-    }
 
 
 def deploy_for_approval(

@@ -32,9 +32,9 @@ from tunestack_runtime.contract import (
     TRAINING_JOB,
     TUNING_JOB,
     JobKindSpec,
+    approval_event_pattern,
     plan_path,
 )
-from tunestack_runtime.model_registry import approval_event_pattern
 
 #: Where the model-quality statistics of each version go in the team bucket
 #: (``model_registry.statistics_key``).

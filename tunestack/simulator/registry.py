@@ -29,7 +29,7 @@ from typing import Any
 from unittest import mock
 
 from tunestack.simulator.sagemaker_state import SimulatedSageMaker, check_tags
-from tunestack_runtime.model_registry import STATE_CHANGE_DETAIL_TYPE
+from tunestack_runtime.contract import MODEL_PACKAGE_STATE_CHANGE as STATE_CHANGE_DETAIL_TYPE
 
 
 def state_change_detail(package: Any) -> dict[str, Any]:

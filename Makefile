@@ -78,8 +78,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy tunestack tunestack_runtime tools app.py
 
+# One worker per core: the suite is CPU-bound (synthesis, the simulator's moto); each worker
+# synthesizes the app once for itself.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

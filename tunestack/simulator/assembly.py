@@ -9,11 +9,14 @@ app's own ``cdk.json`` is synthesized by the CDK CLI in a subprocess.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,6 +191,10 @@ def cdk_command(app_dir: Path) -> list[str]:
     return [found] if found else ["npx", "--no-install", "cdk"]
 
 
+#: Held while the CDK CLI synthesizes an app's assembly (in the app's folder).
+SYNTH_LOCK = ".tunestack-synth.lock"
+
+
 def ensure_synthesized(outdir: Path) -> Path:
     """``outdir`` once it holds a current cloud assembly. When the folder above it holds the app's
     ``cdk.json`` and the assembly is missing or older than the app's sources, ``cdk synth`` runs
@@ -203,9 +210,28 @@ def ensure_synthesized(outdir: Path) -> Path:
         return outdir
     if manifest.is_file() and manifest.stat().st_mtime >= _newest_source(app_dir):
         return outdir
+    # One synthesis at a time (two terminals, parallel tests): the one that waited finds the
+    # assembly current and reads it.
+    with _synth_lock(app_dir):
+        if manifest.is_file() and manifest.stat().st_mtime >= _newest_source(app_dir):
+            return outdir
+        _synthesize(app_dir, outdir)
+    return outdir
+
+
+@contextmanager
+def _synth_lock(app_dir: Path) -> Iterator[None]:
+    with open(app_dir / SYNTH_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _synthesize(app_dir: Path, outdir: Path) -> None:
     print(f"tunestack: synthesizing {app_dir / 'cdk.json'} to {outdir} (`cdk synth`: sources changed)", file=sys.stderr)
     env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     command = [*cdk_command(app_dir), "synth", "--quiet", "--no-notices", "--output", str(outdir.resolve())]
     try:
         done = subprocess.run(command, cwd=app_dir, env=env, capture_output=True, text=True, check=False)
@@ -213,4 +239,3 @@ def ensure_synthesized(outdir: Path) -> Path:
         raise AssemblyError(f"cannot run the CDK CLI ({error}); run `cdk synth` yourself or pass --cdk-out") from None
     if done.returncode != 0:
         raise AssemblyError(f"`{' '.join(command)}` failed in {app_dir}:\n{done.stderr[-3000:]}")
-    return outdir

@@ -211,3 +211,12 @@ def test_a_launch_plan_carries_a_registration_only_where_a_model_is_made() -> No
     assert LaunchPlan.from_dict(TRAINING_JOB, plan.to_dict()) == plan
     with pytest.raises(ValueError, match="register: the deploy pipeline registers no model"):
         LaunchPlan(kind=ENDPOINT, request={}, task_timeout_seconds=1, output_extras={}, register=register)
+
+
+@pytest.mark.parametrize("shape", ["TrainingJobName", "EndpointName", "EntityName"])
+def test_the_resource_name_rule_is_botocores(shape: str) -> None:
+    """One pattern checks every SageMaker name an input or a team setting gives."""
+    model = botocore.session.get_session().get_service_model("sagemaker").shape_for(shape)
+    assert contract.SAGEMAKER_NAME.pattern == f"^{model.metadata['pattern']}$"
+    assert contract.SAGEMAKER_NAME.fullmatch("a" * model.metadata["max"])
+    assert not contract.SAGEMAKER_NAME.fullmatch("a" * (model.metadata["max"] + 1))

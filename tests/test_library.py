@@ -248,3 +248,15 @@ def test_the_pipelines_refuse_missing_network_ids() -> None:
             security_group_ids="sg-0a1b2c3d4e5f60718",  # type: ignore[arg-type]
         )
     assert [p.split(":")[0] for p in raised.value.problems] == ["subnet_ids", "security_group_ids"]
+
+
+def test_an_app_that_sets_a_flag_the_other_way_gets_the_same_buckets() -> None:
+    """The flags are set on tunestack's own nodes, nearer than the app's context: an app that turns
+    serverAccessLogsUseBucketPolicy off still gets a log bucket that takes deliveries by policy."""
+    app = cdk.App(context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": False})
+    stack = cdk.Stack(app, "OtherFlags")
+    TeamFoundation(stack, "Foundation", settings=TeamSettings(name="maps"))
+    template = Template.from_stack(stack)
+    for bucket in template.find_resources("AWS::S3::Bucket").values():
+        assert "AccessControl" not in bucket["Properties"]
+    assert "logging.s3.amazonaws.com" in json.dumps(template.find_resources("AWS::S3::BucketPolicy"))

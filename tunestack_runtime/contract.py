@@ -29,6 +29,7 @@ External facts and their sources:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,11 @@ SERVICE_NAME = "tunestack"
 
 # ---------------------------------------------------------------------------------------------
 # Pipelines and events.
+
+#: A SageMaker resource name: training job, endpoint, model package group (the pattern and
+#: the 63-character maximum of ``TrainingJobName``, ``EndpointName`` and ``EntityName`` in
+#: botocore's SageMaker service model; ``tests/test_contract.py`` holds them to it).
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 FINE_TUNE = "fine-tune"
 TUNE = "tune"

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tunestack_runtime.contract import SAGEMAKER_NAME
 from tunestack_runtime.errors import InvalidInput, PolicyViolation
 from tunestack_runtime.json_path import child
 from tunestack_runtime.jumpstart import CONTAINER_HYPERPARAMETERS
@@ -30,7 +31,7 @@ DEFAULT_MAX_RUNTIME_SECONDS = 24 * 3600
 #: state passes 256 KiB with States.DataLimitExceeded, which no Catch takes: after the job ran.
 MAX_INPUT_BYTES = 64 * 1024
 
-NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+NAME = SAGEMAKER_NAME
 #: JumpStart model ids: published ones use letters of both cases, digits and hyphens
 #: (``huggingface-llm-falcon-3-7B-Instruct``, the SageMaker Python SDK's model table); ``_`` and
 #: ``.`` appear in catalogs too (private hubs, the SDK's own test specs).

@@ -32,7 +32,12 @@ from botocore.exceptions import ClientError
 
 # The settings and the error live in the contract and the errors module; importers find them here too.
 from tunestack_runtime.contract import DEFAULT_APPROVAL_STATUS as DEFAULT_APPROVAL_STATUS
-from tunestack_runtime.contract import MODEL_PACKAGE_STATE_CHANGE, REGISTER_APPROVAL_STATUSES, RegistrySettings
+from tunestack_runtime.contract import (
+    MODEL_PACKAGE_STATE_CHANGE,
+    REGISTER_APPROVAL_STATUSES,
+    SAGEMAKER_NAME,
+    RegistrySettings,
+)
 from tunestack_runtime.contract import AutoDeploy as AutoDeploy
 from tunestack_runtime.contract import approval_event_pattern as approval_event_pattern
 from tunestack_runtime.errors import InvalidInput, PolicyViolation, not_the_teams
@@ -48,7 +53,7 @@ from tunestack_runtime.tags import EXECUTION_TAG, LAUNCH_TAG, MODEL_TAG, PIPELIN
 #: What an input may ask a new version to start as. ``Rejected`` is a reviewer's verdict, not a start.
 APPROVAL_STATUSES = REGISTER_APPROVAL_STATUSES
 #: ``EntityName`` (CreateModelPackageGroup.ModelPackageGroupName).
-GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+GROUP_NAME = SAGEMAKER_NAME
 #: A version's ARN: ``ModelPackageArn`` (``model-package/[\S]{1,2048}``) narrowed to a versioned
 #: package, ``model-package/<group>/<version>`` (ARNs of versions, e.g. ``model-package/something/8``).
 VERSION_ARN = re.compile(

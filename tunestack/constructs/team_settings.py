@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, RegistrySettings
+from tunestack_runtime.contract import REGISTER_APPROVAL_STATUSES, SAGEMAKER_NAME, RegistrySettings
 
 #: SageMaker's own ceiling for MaxRuntimeInSeconds of a training job: 28 days (SageMaker API
 #: reference, StoppingCondition.MaxRuntimeInSeconds).
@@ -19,10 +19,10 @@ SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 #: It prefixes stack, state machine, log group and SageMaker job names (63 characters at most).
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-#: CreateModelPackageGroup.ModelPackageGroupName and CreateEndpoint.EndpointName (``EntityName``
-#: and ``EndpointName`` in botocore's SageMaker service model).
-MODEL_PACKAGE_GROUP = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-ENDPOINT_NAME = MODEL_PACKAGE_GROUP
+#: CreateModelPackageGroup.ModelPackageGroupName and CreateEndpoint.EndpointName: SageMaker's
+#: resource-name rule, as the functions check it.
+MODEL_PACKAGE_GROUP = SAGEMAKER_NAME
+ENDPOINT_NAME = SAGEMAKER_NAME
 
 #: "required": IAM refuses any job or model without network isolation, and a JumpStart model whose
 #: spec turns it off is refused by the first state; "algorithm": each algorithm as it allows.
